@@ -1,0 +1,1 @@
+"""verify: post-deploy verification for the Mobilytics platform."""
