@@ -1,0 +1,154 @@
+"""`verify sandbox ...`: the click group the `verify` command mounts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+import click
+
+from verify.sandbox import inject, lifecycle, spec
+from verify.sandbox.catalog import BY_NAME
+from verify.sandbox.errors import SandboxError
+from verify.sandbox.state import SandboxState, load_state, sandbox_dir
+
+T = TypeVar("T")
+FIELDS: dict[str, Callable[[SandboxState], str]] = {
+    "release": lambda s: s.release,
+    "previous_release": lambda s: s.previous_release,
+    "region": lambda s: s.region,
+    "account_id": lambda s: s.account_id,
+    "aws": lambda s: s.endpoints["aws"],
+    "api": lambda s: s.endpoints["api"],
+    "latency_ms": lambda s: str(s.latency_ms),
+    "faults": lambda s: ",".join(s.faults),
+    "dir": lambda s: str(s.dir),
+}
+
+dir_option = click.option(
+    "--dir",
+    "dir_",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Sandbox directory [default: $VERIFY_SANDBOX_DIR or ./.sandbox].",
+)
+
+
+def _fail(message: str) -> NoReturn:
+    """One line on stderr, exit status 2, no traceback."""
+    click.echo(f"verify sandbox: {message}", err=True)
+    raise click.exceptions.Exit(2)
+
+
+def _guard(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except (SandboxError, ValueError) as exc:
+        _fail(str(exc))
+
+
+def _summary(state: SandboxState) -> list[str]:
+    return [
+        f"  dir       {state.dir}",
+        f"  aws       {state.endpoints['aws']}  (region {state.region}, account "
+        f"{state.account_id}, access key id {state.access_key_id})",
+        f"  api       {state.endpoints.get('api', '-')}",
+        f"  release   {state.release}  (previous {state.previous_release})",
+        f"  latency   {state.latency_ms} ms",
+        f"  faults    {', '.join(state.faults) or 'none'}",
+    ]
+
+
+@click.group(name="sandbox")
+def sandbox() -> None:
+    """The local stand-in of the platform (the `local` environment) and its faults."""
+
+
+@sandbox.command()
+@dir_option
+@click.option(
+    "--latency-ms",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Injected latency per AWS and API request.",
+)
+@click.option(
+    "--release", default=spec.DEFAULT_RELEASE, show_default=True, help="Release the sandbox runs."
+)
+@click.option(
+    "--previous-release",
+    default=spec.DEFAULT_PREVIOUS_RELEASE,
+    show_default=True,
+    help="Release of task definition revision 1.",
+)
+def up(dir_: Path | None, latency_ms: int, release: str, previous_release: str) -> None:
+    """Start the sandbox (or reuse the running one)."""
+    reused = load_state(sandbox_dir(dir_)) is not None
+    state = _guard(
+        lambda: lifecycle.up(
+            sandbox_dir(dir_),
+            latency_ms=latency_ms,
+            release=release,
+            previous_release=previous_release,
+            progress=lambda line: click.echo(f"sandbox: {line}"),
+        )
+    )
+    how = "reused" if reused else f"up in {state.startup_s:.2f} s"
+    click.echo("\n".join([f"sandbox {how}", *_summary(state)]))
+
+
+@sandbox.command()
+@dir_option
+def down(dir_: Path | None) -> None:
+    """Stop every sandbox process and remove its state."""
+    directory = sandbox_dir(dir_)
+    running = load_state(directory) is not None
+    _guard(lambda: lifecycle.down(directory))
+    click.echo("sandbox stopped" if running else f"sandbox: none running in {directory}")
+
+
+@sandbox.command()
+@dir_option
+@click.option(
+    "--field", type=click.Choice(sorted(FIELDS)), default=None, help="Print only this value."
+)
+def status(dir_: Path | None, field: str | None) -> None:
+    """Whether the sandbox runs, its endpoints, release and active faults (exit 1 if not)."""
+    directory = sandbox_dir(dir_)
+    state = load_state(directory)
+    if state is None:
+        click.echo(f"sandbox: not running in {directory}", err=field is not None)
+        raise click.exceptions.Exit(1)
+    if field is not None:
+        click.echo(FIELDS[field](state))
+        return
+    click.echo("\n".join(["sandbox running", *_summary(state)]))
+
+
+@sandbox.command(name="faults")
+def list_faults() -> None:
+    """The faults `break` can inject and the check that must catch each."""
+    rows = [(f.name, f.check, f.description) for f in inject.faults()]
+    widths = [max(len(r[i]) for r in [("FAULT", "CHECK", ""), *rows]) for i in range(2)]
+    for name, check, description in [("FAULT", "CHECK", "DESCRIPTION"), *rows]:
+        click.echo(f"{name:<{widths[0]}}  {check:<{widths[1]}}  {description}")
+
+
+@sandbox.command(name="break")
+@click.argument("fault")
+@dir_option
+def break_(fault: str, dir_: Path | None) -> None:
+    """Inject FAULT into the running sandbox."""
+    _guard(lambda: inject.break_fault(sandbox_dir(dir_), fault))
+    click.echo(f"sandbox: {fault} injected; {BY_NAME[fault].check} must now fail")
+
+
+@sandbox.command()
+@click.argument("fault", required=False)
+@dir_option
+def heal(fault: str | None, dir_: Path | None) -> None:
+    """Heal FAULT, or every fault when none is named."""
+    _guard(lambda: inject.heal(sandbox_dir(dir_), fault))
+    click.echo(f"sandbox: {fault or 'all faults'} healed")

@@ -1,0 +1,91 @@
+"""The demo API: a small real HTTP service answering /health and /version on loopback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from verify.sandbox import api_mode, readyfile
+from verify.sandbox.httpbase import Handler, LoopbackServer
+
+SLOW_S = 2.0
+
+
+class ApiServer(LoopbackServer):
+    """Holds what handlers need: the sandbox dir and the releases."""
+
+    def __init__(self, port: int, dir: Path, release: str, previous_release: str) -> None:
+        super().__init__(("127.0.0.1", port), ApiHandler)
+        self.dir = dir
+        self.release = release
+        self.previous_release = previous_release
+
+
+class ApiHandler(Handler):
+    """GET /health and /version, shaped by the mode file."""
+
+    server: ApiServer
+
+    def do_GET(self) -> None:
+        """Answer /health or /version after the configured latency."""
+        mode = api_mode.read(self.server.dir)
+        if mode.latency_ms:
+            time.sleep(mode.latency_ms / 1000)
+        release = (
+            self.server.previous_release
+            if "api-wrong-version" in mode.faults
+            else self.server.release
+        )
+        path = self.path.split("?", 1)[0]
+        if path == "/health":
+            if "api-slow" in mode.faults:
+                time.sleep(SLOW_S)
+            if "api-5xx" in mode.faults:
+                self._send(503, {"status": "error"})
+            else:
+                self._send(200, {"status": "ok", "release": release})
+        elif path == "/version":
+            self._send(200, {"release": release})
+        else:
+            self._send(404, {"error": "not found"})
+
+    def _send(self, status: int, document: dict[str, Any]) -> None:
+        self.send(
+            status,
+            {"Content-Type": "application/json", "Cache-Control": "no-store"},
+            json.dumps(document).encode(),
+        )
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Log requests to the process log (stderr), not to the terminal of whoever runs it."""
+        sys.stderr.write(f"{self.log_date_time_string()} {format % args}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until SIGTERM; announce the bound port in the ready file."""
+    parser = argparse.ArgumentParser(prog="python -m verify.sandbox.demo_api")
+    parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument("--port", type=int, default=0, help="0 = a free port")
+    parser.add_argument("--release", required=True)
+    parser.add_argument("--previous-release", required=True)
+    args = parser.parse_args(argv)
+    server = ApiServer(args.port, args.dir, args.release, args.previous_release)
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # stateless: nothing to clean up
+    readyfile.write(
+        args.dir / readyfile.API_READY, {"pid": os.getpid(), "port": server.server_address[1]}
+    )
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

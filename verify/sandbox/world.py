@@ -1,0 +1,355 @@
+"""The sandbox platform's live model: active faults, and moto reconciled to match them."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from verify.sandbox import spec
+from verify.sandbox.catalog import AWS_FAULTS
+from verify.sandbox.seed import register_task_definition
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from verify.sandbox.backend import Clients
+    from verify.sandbox.seed import Inventory
+
+API = spec.API_SERVICE
+CRASH_LOOP = "ecs-crash-loop"
+UNDER_REPLICATED = "ecs-under-replicated"
+
+
+@dataclass
+class TaskMeta:
+    """What ECS knows about a task and moto does not (placement, timing, how it stopped)."""
+
+    arn: str
+    service: str
+    task_definition: str
+    image: str
+    az: str
+    started_at: float
+    stopped_at: float | None = None
+    stop_code: str | None = None
+    stopped_reason: str | None = None
+    exit_code: int | None = None
+    owner: str | None = None  # the fault whose effect keeps this stopped task listed
+    forgotten: bool = False  # ECS no longer reports it (real ECS drops stopped tasks after ~1 h)
+
+    @property
+    def running(self) -> bool:
+        """The task has not been stopped."""
+        return self.stopped_at is None
+
+    @property
+    def id(self) -> str:
+        """The task id (last ARN segment)."""
+        return self.arn.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    """A deployment of one task definition to one service."""
+
+    id: str
+    created_at: float
+
+
+class World:
+    """Active faults plus everything moto lacks; `reconcile` makes moto match the faults."""
+
+    def __init__(
+        self,
+        clients: Clients,
+        inv: Inventory,
+        release: str,
+        previous_release: str,
+        secret_values: Mapping[str, str],
+        latency_ms: int,
+    ) -> None:
+        self.clients = clients
+        self.inv = inv
+        self.lock = threading.RLock()
+        self.active: frozenset[str] = frozenset()
+        self.latency_ms = latency_ms
+        self.secret_values = dict(secret_values)
+        self.seeded_at = time.time()
+        self.tasks: dict[str, TaskMeta] = {}
+        self._td_images: dict[str, str] = {}
+        for family, revisions in inv.task_definitions.items():
+            self._td_images[revisions[1]] = spec.image(family, previous_release)
+            self._td_images[revisions[2]] = spec.image(family, release)
+        self._release = release
+        self._deployments: dict[tuple[str, str], DeploymentRecord] = {}
+        for family in spec.SERVICES:
+            self.deployment(family, inv.task_definitions[family][2], self.seeded_at - 90)
+        self._service_td = {f: inv.task_definitions[f][2] for f in spec.SERVICES}
+        self._failed_td: str | None = None
+        self._registered: set[str] = set()  # AZs whose target is registered
+        self._alarm_firing = False
+        self._secret_present = True
+        self._steady_at = dict.fromkeys(spec.SERVICES, self.seeded_at)
+        self._affected_services: set[str] = set()  # services a fault keeps from a steady state
+        # The seed's tasks started a minute before the service reached its steady state.
+        self._launch_backdate_s = 60.0
+
+    # --- fault state -------------------------------------------------------------------------
+
+    def set_faults(self, active: Iterable[str], secret_values: Mapping[str, str]) -> None:
+        """Make `active` the set of AWS faults and reconcile moto to it."""
+        wanted = frozenset(active)
+        unknown = wanted - AWS_FAULTS
+        if unknown:
+            raise ValueError(f"not AWS faults: {', '.join(sorted(unknown))}")
+        with self.lock:
+            self.secret_values.update(secret_values)
+            self.active = wanted
+            self.reconcile()
+
+    def reconcile(self) -> None:
+        """Bring moto to the healthy seed plus the effects of the active faults."""
+        with self.lock:
+            if "ecs-rollout-failed" in self.active and self._failed_td is None:
+                self._failed_td = register_task_definition(
+                    self.clients, API, self._release, marker=str(uuid.uuid4())
+                )
+                self._td_images[self._failed_td] = spec.image(API, self._release)
+            for service in spec.SERVICES:
+                self._reconcile_service(service)
+                self._reconcile_tasks(service)
+            if "ecs-rollout-failed" not in self.active and self._failed_td is not None:
+                self.clients.ecs.deregister_task_definition(taskDefinition=self._failed_td)
+                self._failed_td = None
+            self._reconcile_crash_loop()
+            for meta in self.tasks.values():
+                if not meta.running and meta.owner not in self.active:
+                    meta.forgotten = True
+            self._reconcile_targets()
+            self._reconcile_alarm()
+            self._reconcile_secret()
+            self._launch_backdate_s = 0.0
+            affected = {s for s in spec.SERVICES if self._affected(s)}
+            for service in self._affected_services - affected:
+                self._steady_at[service] = time.time()  # healed: ECS reports a new steady state
+            self._affected_services = affected
+
+    def _affected(self, service: str) -> bool:
+        return service == API and any(f.startswith("ecs-") for f in self.active)
+
+    def tasks_td(self, service: str) -> str:
+        """The task definition the service's tasks should run."""
+        revision = 1 if service == API and "ecs-wrong-image" in self.active else 2
+        return self.inv.task_definitions[service][revision]
+
+    def _reconcile_service(self, service: str) -> None:
+        wanted = self.tasks_td(service)
+        if service == API and "ecs-rollout-failed" in self.active and self._failed_td:
+            wanted = self._failed_td
+        if self._service_td[service] != wanted:
+            self.clients.ecs.update_service(
+                cluster=spec.CLUSTER, service=service, taskDefinition=wanted
+            )
+            self._service_td[service] = wanted
+
+    def _slots(self, service: str) -> list[str]:
+        slots = list(spec.AZS)
+        if service == API and "ecs-single-az" in self.active:
+            slots = [spec.AZS[0]] * len(spec.AZS)
+        if service == API and UNDER_REPLICATED in self.active:
+            slots = slots[:1]
+        return slots
+
+    def _reconcile_tasks(self, service: str) -> None:
+        td = self.tasks_td(service)
+        pool = sorted(self.running_tasks(service), key=lambda t: t.started_at)
+        missing: list[str] = []
+        for az in self._slots(service):
+            match = next((t for t in pool if t.az == az and t.task_definition == td), None)
+            if match is None:
+                missing.append(az)
+            else:
+                pool.remove(match)
+        for az in missing:
+            self._launch(service, td, az)
+        dropped = service == API and UNDER_REPLICATED in self.active
+        deployment = self.deployment(service, td).id
+        for meta in pool:
+            # Surplus tasks are stopped by the scheduler (exit 0); only the one the
+            # under-replicated fault removes stays listed, the rest ECS has long forgotten.
+            self._stop(
+                meta,
+                code="ServiceSchedulerInitiated",
+                reason=f"Scaling activity initiated by (deployment {deployment})",
+                exit_code=0,
+                owner=UNDER_REPLICATED if dropped and meta.task_definition == td else None,
+            )
+
+    def _reconcile_crash_loop(self) -> None:
+        listed = [t for t in self.tasks.values() if t.owner == CRASH_LOOP and not t.forgotten]
+        if CRASH_LOOP not in self.active or listed:
+            return
+        now = time.time()
+        for i in range(3):
+            meta = self._launch(API, self.tasks_td(API), spec.AZS[i % len(spec.AZS)])
+            stopped_at = now - 45 - 100 * i
+            meta.started_at = stopped_at - 35
+            self._stop(
+                meta,
+                code="EssentialContainerExited",
+                reason="Essential container in task exited",
+                exit_code=1,
+                owner=CRASH_LOOP,
+                at=stopped_at,
+            )
+
+    def _reconcile_targets(self) -> None:
+        wanted = set(spec.AZS)
+        if "target-single-az" in self.active:
+            wanted.discard(spec.AZS[1])
+        elbv2, tg = self.clients.elbv2, self.inv.target_group_arn
+        add = [
+            {"Id": spec.TARGET_IPS[az], "Port": spec.API_PORT} for az in wanted - self._registered
+        ]
+        drop = [
+            {"Id": spec.TARGET_IPS[az], "Port": spec.API_PORT} for az in self._registered - wanted
+        ]
+        if add:
+            elbv2.register_targets(TargetGroupArn=tg, Targets=add)  # type: ignore[arg-type]
+        if drop:
+            elbv2.deregister_targets(TargetGroupArn=tg, Targets=drop)  # type: ignore[arg-type]
+        self._registered = wanted
+
+    def _reconcile_alarm(self) -> None:
+        firing = "alarm-firing" in self.active
+        if firing == self._alarm_firing:
+            return
+        reason = (
+            "Threshold Crossed: 2 out of the last 3 datapoints [57.0, 41.0] were greater than "
+            "the threshold (10.0) (minimum 2 datapoints for OK -> ALARM transition)."
+            if firing
+            else "Threshold Crossed: no datapoints were greater than the threshold (10.0)."
+        )
+        self.clients.cloudwatch.set_alarm_state(
+            AlarmName=spec.ALARM_5XX, StateValue="ALARM" if firing else "OK", StateReason=reason
+        )
+        self._alarm_firing = firing
+
+    def _reconcile_secret(self) -> None:
+        present = "secret-missing" not in self.active
+        if present == self._secret_present:
+            return
+        sm = self.clients.secretsmanager
+        if present:
+            sm.create_secret(
+                Name=spec.REDIS_AUTH_SECRET,
+                SecretString=self.secret_values[spec.REDIS_AUTH_SECRET],
+                Description="seeded by verify sandbox",
+            )
+        else:
+            sm.delete_secret(SecretId=spec.REDIS_AUTH_SECRET, ForceDeleteWithoutRecovery=True)
+        self._secret_present = present
+
+    def _launch(self, service: str, td: str, az: str) -> TaskMeta:
+        response = self.clients.ecs.run_task(
+            cluster=spec.CLUSTER,
+            taskDefinition=td,
+            group=f"service:{service}",
+            startedBy=self.deployment(service, td).id,
+            launchType="FARGATE",
+            platformVersion=spec.PLATFORM_VERSION,
+            count=1,
+            networkConfiguration={
+                "awsvpcConfiguration": {
+                    "subnets": [self.inv.subnets[az]],
+                    "securityGroups": [self.inv.security_group_id],
+                    "assignPublicIp": "DISABLED",
+                }
+            },
+        )
+        arn = response["tasks"][0]["taskArn"]
+        started_at = time.time() - self._launch_backdate_s
+        meta = TaskMeta(arn, service, td, self._td_images[td], az, started_at)
+        self.tasks[arn] = meta
+        return meta
+
+    def _stop(
+        self,
+        meta: TaskMeta,
+        *,
+        code: str,
+        reason: str,
+        exit_code: int,
+        owner: str | None,
+        at: float | None = None,
+    ) -> None:
+        self.clients.ecs.stop_task(cluster=spec.CLUSTER, task=meta.arn, reason=reason)
+        meta.stopped_at = time.time() if at is None else at
+        meta.stop_code, meta.stopped_reason = code, reason
+        meta.exit_code, meta.owner = exit_code, owner
+        meta.forgotten = owner is None
+
+    # --- what the overlay reads --------------------------------------------------------------
+
+    def deployment(
+        self, service: str, td: str, created_at: float | None = None
+    ) -> DeploymentRecord:
+        """The deployment of `td` to `service`, created on first use."""
+        with self.lock:
+            key = (service, td)
+            if key not in self._deployments:
+                digits = "".join(random.choices("0123456789", k=19))
+                self._deployments[key] = DeploymentRecord(
+                    f"ecs-svc/{digits}", time.time() if created_at is None else created_at
+                )
+            return self._deployments[key]
+
+    def task(self, arn: str) -> TaskMeta | None:
+        """What the world knows of a task, if the sandbox launched it."""
+        with self.lock:
+            return self.tasks.get(arn)
+
+    def running_tasks(self, service: str, td: str | None = None) -> list[TaskMeta]:
+        """RUNNING tasks of `service` (optionally of one task definition)."""
+        with self.lock:
+            return [
+                t
+                for t in self.tasks.values()
+                if t.service == service and t.running and td in (None, t.task_definition)
+            ]
+
+    def task_health(self, meta: TaskMeta) -> str:
+        """HEALTHY, UNHEALTHY (the task-unhealthy fault's victim) or UNKNOWN once stopped."""
+        if not meta.running:
+            return "UNKNOWN"
+        with self.lock:
+            if meta.service == API and "ecs-task-unhealthy" in self.active:
+                victim = min(self.running_tasks(API), key=lambda t: t.started_at)
+                if victim.arn == meta.arn:
+                    return "UNHEALTHY"
+        return "HEALTHY"
+
+    def target_health(self, ip: str) -> tuple[str, str | None, str | None]:
+        """(State, Reason, Description) of the target at `ip`."""
+        if "target-unhealthy" in self.active and ip == spec.TARGET_IPS[spec.AZS[0]]:
+            return "unhealthy", "Target.FailedHealthChecks", "Health checks failed"
+        return "healthy", None, None
+
+    def service_td(self, service: str) -> str:
+        """The task definition the service is set to."""
+        with self.lock:
+            return self._service_td[service]
+
+    @property
+    def failed_td(self) -> str | None:
+        """The revision whose rollout failed, while ecs-rollout-failed is active."""
+        return self._failed_td
+
+    def steady_at(self, service: str) -> float:
+        """When the service last reached a steady state."""
+        with self.lock:
+            return self._steady_at[service]
