@@ -95,7 +95,7 @@ class AwsClients:
         return Config(
             connect_timeout=min(limits.aws_timeout_s, 5),
             read_timeout=limits.aws_timeout_s,
-            retries={"mode": "standard", "max_attempts": limits.aws_max_attempts},
+            retries={"mode": "standard", "total_max_attempts": limits.aws_max_attempts},
             max_pool_connections=32,
             user_agent_extra="mobilytics-verify",
         )

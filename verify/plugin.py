@@ -101,6 +101,8 @@ def pytest_configure(config: pytest.Config) -> None:
         rollback_mode=config.option.verify_rollback or env.spec.rollback.mode,
         account_id=env.spec.aws.account_id,
     )
+    if config.option.tbstyle == "auto":
+        config.option.tbstyle = "line"  # the check's own message says observed vs expected
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args[:] = [str(CHECKS_DIR)]  # `pytest --env=prod -m smoke` runs the packaged checks
     if not hasattr(config, "workerinput"):
