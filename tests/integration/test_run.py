@@ -53,7 +53,8 @@ def test_healthy_sandbox_passes_with_reports(
     )
     junit = ET.parse(run.reports / "junit.xml").getroot()
     assert len(junit.findall(".//testcase")) == 13
-    assert list((tmp_path / "allure").glob("*-result.json"))
+    assert len(list((tmp_path / "allure").glob("*-result.json"))) == 13
+    assert list((tmp_path / "allure").glob("*-attachment.json"))  # observed vs expected
     assert "✅ verify: PASS on `local`" in summary.read_text()
     for value in sandbox_secrets.values():
         assert value not in run.output

@@ -137,3 +137,42 @@ def test_project_tests_run_without_env(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
     assert "VERDICT" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("[environments.prod]\nalarms = { prefix = }\n", ":2:21: malformed TOML: Invalid value"),
+        (
+            '[environments.prod]\necs = { cluster = "c", services = { a = { min_tasks = "x" } } }\n',
+            ": environments.prod.ecs.services.a.min_tasks: Input should be a valid integer, "
+            "unable to parse string as an integer (got str)",
+        ),
+    ],
+)
+def test_malformed_file_and_wrong_type_are_usage_errors(
+    pytester: pytest.Pytester, body: str, problem: str
+) -> None:
+    path = pytester.makefile(".toml", environments=body)
+    result = pytester.runpytest("--env=prod", "-m", "smoke")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.errlines if line.strip()] == [f"ERROR: {path}{problem}"]
+
+
+def test_verify_envs_command(pytester: pytest.Pytester, envfile: str) -> None:
+    from click.testing import CliRunner
+
+    from verify.cli import main
+
+    result = CliRunner().invoke(main, ["envs", "--environments", envfile])
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [
+        "empty      -            ",
+        "prod       -            api",
+    ]
+    broken = CliRunner().invoke(main, ["envs", "--environments", "absent.toml"])
+    assert broken.exit_code == 1
+    assert broken.output.strip() == (
+        "Error: environments file not found: absent.toml "
+        "(use --environments FILE or VERIFY_ENVIRONMENTS)"
+    )
