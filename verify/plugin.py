@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from verify import run as run_state
-from verify.config import DEFAULT_ENVIRONMENTS_FILE, ConfigError, load
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -69,6 +68,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _environments_file(config: pytest.Config) -> Path:
+    from verify.config import DEFAULT_ENVIRONMENTS_FILE
+
     chosen = config.option.verify_environments or os.environ.get("VERIFY_ENVIRONMENTS")
     return Path(chosen or DEFAULT_ENVIRONMENTS_FILE).resolve()
 
@@ -84,6 +85,8 @@ def pytest_configure(config: pytest.Config) -> None:
         if any(marker in (config.option.markexpr or "") for marker in SUITE_MARKERS):
             raise pytest.UsageError(_env_required(config))
         return
+    from verify.config import ConfigError, load
+
     path = _environments_file(config)
     try:
         env = load(path, env_name)
@@ -115,7 +118,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _env_required(config: pytest.Config) -> str:
-    from verify.config import environment_names
+    from verify.config import ConfigError, environment_names
 
     try:
         known = ", ".join(environment_names(_environments_file(config))) or "none"
