@@ -105,7 +105,7 @@ def test_settle_gives_up_at_the_deadline(
     run_verify: Callable[..., VerifyRun], sandbox_state: Any, broken: Callable[[str], None]
 ) -> None:
     broken("ecs-under-replicated")
-    run = smoke(run_verify, sandbox_state, "--settle=3")
+    run = smoke(run_verify, sandbox_state, "--settle=6")
     assert run.outcome == "fail"
     stable = run.check("ecs.service_stable[app-api]")
     assert stable["status"] == "failed" and stable["attempts"] >= 2
