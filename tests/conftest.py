@@ -128,6 +128,23 @@ def run_pytest(
     return VerifyRun(proc.returncode, proc.stdout, proc.stderr, verdict, reports)
 
 
+def run_with_environments(
+    tmp_path: Path, body: str, *args: str, env: dict[str, str] | None = None
+) -> VerifyRun:
+    """`pytest --env=local -m smoke` with `body` as the environments file."""
+    envfile = tmp_path / "environments.toml"
+    envfile.write_text(body)
+    return run_pytest(
+        "--env=local",
+        f"--environments={envfile}",
+        "-m",
+        "smoke",
+        *args,
+        reports=tmp_path / "reports",
+        env=env,
+    )
+
+
 @pytest.fixture
 def run_verify(sandbox_dir: Path, tmp_path: Path) -> Callable[..., VerifyRun]:
     """Run the packaged checks against the session sandbox; reports go to a fresh tmp dir."""

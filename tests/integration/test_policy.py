@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import VerifyRun, run_pytest
+from tests.conftest import VerifyRun, run_with_environments
 
 ALARMS_ONLY = """
 [environments.local]
@@ -21,16 +21,8 @@ SECRETS = 'secrets = { required = ["/mobilytics/local/app-api/redis-auth"] }'
 def run_alarms(
     tmp_path: Path, sandbox_dir: Path, prefix: str = "mobilytics-local-", extra: str = ""
 ) -> VerifyRun:
-    envfile = tmp_path / "environments.toml"
-    envfile.write_text(ALARMS_ONLY.format(prefix=prefix, extra=extra))
-    return run_pytest(
-        "--env=local",
-        f"--environments={envfile}",
-        "-m",
-        "smoke",
-        reports=tmp_path / "reports",
-        env={"VERIFY_SANDBOX_DIR": str(sandbox_dir)},
-    )
+    body = ALARMS_ONLY.format(prefix=prefix, extra=extra)
+    return run_with_environments(tmp_path, body, env={"VERIFY_SANDBOX_DIR": str(sandbox_dir)})
 
 
 def test_a_prefix_typo_fails_instead_of_passing_on_zero_alarms(

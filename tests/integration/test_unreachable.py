@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import VerifyRun, run_pytest
+from tests.conftest import VerifyRun, run_with_environments
 
 AWS_KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
@@ -18,20 +18,6 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def run_with(tmp_path: Path, body: str, *args: str, env: dict[str, str] | None = None) -> VerifyRun:
-    envfile = tmp_path / "environments.toml"
-    envfile.write_text(body)
-    return run_pytest(
-        "--env=local",
-        f"--environments={envfile}",
-        "-m",
-        "smoke",
-        *args,
-        reports=tmp_path / "reports",
-        env=env,
-    )
 
 
 def assert_clean_error(run: VerifyRun, check_ids: set[str], fragment: str) -> None:
@@ -47,7 +33,7 @@ def assert_clean_error(run: VerifyRun, check_ids: set[str], fragment: str) -> No
 
 def test_aws_endpoint_refusing_connections(tmp_path: Path) -> None:
     port = closed_port()
-    run = run_with(
+    run = run_with_environments(
         tmp_path,
         f"""
 [environments.local]
@@ -63,7 +49,7 @@ thresholds = {{ aws_max_attempts = 1 }}
 
 
 def test_no_aws_credentials(tmp_path: Path) -> None:
-    run = run_with(
+    run = run_with_environments(
         tmp_path,
         f"""
 [environments.local]
@@ -80,7 +66,7 @@ alarms = {{ prefix = "mobilytics-local-" }}
 
 
 def test_unresolvable_api_host(tmp_path: Path) -> None:
-    run = run_with(
+    run = run_with_environments(
         tmp_path,
         """
 [environments.local]
@@ -105,7 +91,7 @@ def test_api_probe_timeout(
     tmp_path: Path, sandbox_dir: Path, broken: Callable[[str], None]
 ) -> None:
     broken("api-slow")
-    run = run_with(
+    run = run_with_environments(
         tmp_path, SANDBOXED.format(api_extra=""), env={"VERIFY_SANDBOX_DIR": str(sandbox_dir)}
     )
     assert_clean_error(run, {"api.health"}, "/health: no answer within 0.5 s")
@@ -124,7 +110,7 @@ def test_missing_secret_reference(
     tmp_path: Path, sandbox_dir: Path, reference: str, cause: str
 ) -> None:
     body = SANDBOXED.format(api_extra=f', auth_token = "{reference}"')
-    run = run_with(tmp_path, body, env={"VERIFY_SANDBOX_DIR": str(sandbox_dir)})
+    run = run_with_environments(tmp_path, body, env={"VERIFY_SANDBOX_DIR": str(sandbox_dir)})
     assert_clean_error(run, {"api.health"}, f"{reference}: {cause}")
 
 
@@ -133,7 +119,9 @@ def test_resolved_secret_never_shown(
 ) -> None:
     name = "/mobilytics/local/app-api/jwt-signing-key"
     body = SANDBOXED.format(api_extra=f', auth_token = "secretsmanager:{name}"')
-    run = run_with(tmp_path, body, "--release=x", env={"VERIFY_SANDBOX_DIR": str(sandbox_dir)})
+    run = run_with_environments(
+        tmp_path, body, "--release=x", env={"VERIFY_SANDBOX_DIR": str(sandbox_dir)}
+    )
     assert run.check("api.health")["status"] == "passed", run.output
     value = sandbox_secrets[name]
     assert value not in run.output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from verify.probes.aws.calls import aws_errors
 
@@ -28,24 +28,16 @@ def observe_alarms(cloudwatch: CloudWatchClient, prefix: str) -> list[Alarm]:
     alarms: list[Alarm] = []
     with aws_errors(f"cloudwatch:DescribeAlarms prefix={prefix}", cloudwatch):
         for page in pages:
-            alarms.extend(
-                Alarm(
-                    name=raw.get("AlarmName", ""),
-                    kind="metric",
-                    state=raw.get("StateValue", "INSUFFICIENT_DATA"),
-                    reason=raw.get("StateReason", ""),
-                    updated_at=raw.get("StateUpdatedTimestamp"),
-                )
-                for raw in page.get("MetricAlarms", [])
-            )
-            alarms.extend(
-                Alarm(
-                    name=raw.get("AlarmName", ""),
-                    kind="composite",
-                    state=raw.get("StateValue", "INSUFFICIENT_DATA"),
-                    reason=raw.get("StateReason", ""),
-                    updated_at=raw.get("StateUpdatedTimestamp"),
-                )
-                for raw in page.get("CompositeAlarms", [])
-            )
+            alarms += [_alarm(raw, "metric") for raw in page.get("MetricAlarms", [])]
+            alarms += [_alarm(raw, "composite") for raw in page.get("CompositeAlarms", [])]
     return sorted(alarms, key=lambda alarm: alarm.name)
+
+
+def _alarm(raw: Any, kind: str) -> Alarm:
+    return Alarm(
+        name=raw.get("AlarmName", ""),
+        kind=kind,
+        state=raw.get("StateValue", "INSUFFICIENT_DATA"),
+        reason=raw.get("StateReason", ""),
+        updated_at=raw.get("StateUpdatedTimestamp"),
+    )
