@@ -4,36 +4,77 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import click
 
-from verify.config import (
-    CHECKED_COMPONENTS,
-    DEFAULT_ENVIRONMENTS_FILE,
-    ROADMAP_COMPONENTS,
-    ConfigError,
-)
+from verify.config import DEFAULT_ENVIRONMENTS_FILE, ConfigError
+
+
+def _version() -> str:
+    try:
+        return version("verify")
+    except PackageNotFoundError:  # running from a source tree without an install
+        return "0+unknown"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), "--version", "-V", prog_name="verify")
 def main() -> None:
-    """Post-deploy verification of the Mobilytics platform."""
+    """Post-deploy verification of the Mobilytics platform.
+
+    Exit codes of `verify run` (and of `pytest --env=...`): 0 PASS, 1 FAIL (the platform is
+    broken: roll back), 6 ERROR (could not look: retry or page someone), and pytest's own
+    2 interrupted, 3 internal error, 4 usage or config error, 5 no checks collected.
+    """
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.option(
-    "--env", "env_name", envvar="VERIFY_ENV", required=True, help="Environment to verify."
+@main.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    epilog="Any other argument goes to pytest unchanged (-n 2, -k ..., --alluredir DIR, -x, -v).",
 )
+@click.option("--env", "env_name", envvar="VERIFY_ENV", required=True, help="Environment to verify [$VERIFY_ENV].")
+@click.option(
+    "--environments",
+    envvar="VERIFY_ENVIRONMENTS",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Environments file [$VERIFY_ENVIRONMENTS, else ./environments.toml].",
+)
+@click.option(
+    "--release",
+    envvar="VERIFY_RELEASE",
+    help="The release that must be live [$VERIFY_RELEASE; else the sandbox's; else discovered].",
+)
+@click.option("--settle", type=float, help="Seconds 'eventually' checks may wait to converge [0].")
+@click.option("--rollback", type=click.Choice(["off", "dry-run", "auto"]), help="Override the environment's rollback mode.")
+@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), help="Where verdict.json and junit.xml go [reports].")
+@click.option("-m", "markexpr", default="smoke", show_default=True, help="Which checks: smoke, deep, synthetic, or an expression.")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def run(env_name: str, pytest_args: tuple[str, ...]) -> None:
-    """Run the smoke checks (or what PYTEST_ARGS select) and exit 0 only on PASS."""
+def run(
+    env_name: str,
+    environments: Path | None,
+    release: str | None,
+    settle: float | None,
+    rollback: str | None,
+    reports_dir: Path | None,
+    markexpr: str,
+    pytest_args: tuple[str, ...],
+) -> None:
+    """Run the checks against ENV and exit 0 only on PASS."""
     import pytest
 
-    args = [f"--env={env_name}", *pytest_args]
-    if not any(a == "-m" or a.startswith("-m") for a in pytest_args):
-        args += ["-m", "smoke"]
-    sys.exit(int(pytest.main(args)))
+    args = [f"--env={env_name}", "-m", markexpr]
+    for flag, value in (
+        ("--environments", environments),
+        ("--release", release),
+        ("--settle", settle),
+        ("--rollback", rollback),
+        ("--reports-dir", reports_dir),
+    ):
+        if value is not None:
+            args.append(f"{flag}={value}")
+    sys.exit(int(pytest.main([*args, *pytest_args])))
 
 
 @main.command()
@@ -43,22 +84,37 @@ def run(env_name: str, pytest_args: tuple[str, ...]) -> None:
     envvar="VERIFY_ENVIRONMENTS",
     default=DEFAULT_ENVIRONMENTS_FILE,
     show_default=True,
-    help="Environments file.",
+    help="Environments file [$VERIFY_ENVIRONMENTS].",
 )
 def envs(path: str) -> None:
     """List environments and what each configures."""
     from verify.config import environment_names, load
+    from verify.registry import RegistryError, discover
 
     try:
+        registry = discover()
         for name in environment_names(Path(path)):
-            env = load(Path(path), name)
-            checked = [c for c in CHECKED_COMPONENTS if env.configures(c)]
-            later = [c for c in ROADMAP_COMPONENTS if env.configures(c)]
-            extra = f"  (not yet checked: {', '.join(later)})" if later else ""
+            env = load(Path(path), name, registry)
+            checked = [c.name for c in registry if env.configures(c.name)]
             sandbox = " [sandbox]" if env.spec.sandbox else ""
-            click.echo(f"{name:<10} {env.region or '-':<12} {', '.join(checked)}{extra}{sandbox}")
-    except ConfigError as exc:
+            click.echo(f"{name:<10} {env.region or '-':<12} {', '.join(checked)}{sandbox}".rstrip())
+    except (ConfigError, RegistryError) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+def components() -> None:
+    """List the registered components (built-in and from installed packages) and their checks."""
+    from verify.registry import RegistryError, discover
+
+    try:
+        registry = discover()
+    except RegistryError as exc:
+        raise click.ClickException(str(exc)) from None
+    for component in registry:
+        click.echo(f"{component.name:<10} {component.summary}")
+        for name in sorted(component.check_names()):
+            click.echo(f"  {name}")
 
 
 def _mount_sandbox() -> None:

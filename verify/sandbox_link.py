@@ -24,7 +24,9 @@ def attach(config: pytest.Config, run: Run) -> None:
             f"env {run.env.name} needs the sandbox extra ({exc.name} missing): "
             "pip install 'verify[sandbox]'"
         ) from None
-    directory = sandbox.sandbox_dir().resolve()
+    from verify.context import Deadline
+
+    directory = sandbox.sandbox_dir()
     os.environ["VERIFY_SANDBOX_DIR"] = str(directory)  # xdist workers attach to the same one
     state = sandbox.load_state(directory)
     if state is None:
@@ -33,20 +35,24 @@ def attach(config: pytest.Config, run: Run) -> None:
         started = time.monotonic()
         sys.stderr.write(f"verify: starting the sandbox in {directory} ...\n")
         try:
-            state = sandbox.up(directory)
+            state = sandbox.up(directory, progress=lambda line: sys.stderr.write(f"  {line}\n"))
         except Exception as exc:  # the run cannot observe anything: say why, in one line
             raise pytest.UsageError(
                 f"sandbox failed to start: {exc} (logs in {directory})"
             ) from None
         sys.stderr.write(f"verify: sandbox up in {time.monotonic() - started:.1f}s\n")
         run.sandbox_started = True
+        run.deadline = Deadline(run.deadline.seconds)  # the start-up is not the run's time
     run.sandbox_dir = str(directory)
     try:
         run.env = run.env.resolve_sandbox(state.endpoints)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     run.aws_keys = (state.access_key_id, state.secret_access_key)
+    run.sandbox_token = getattr(state, "token", None)
     run.account_id = run.account_id or state.account_id
+    if run.release is None and run.env.spec.release_from == "sandbox":
+        run.release, run.release_source = state.release, "sandbox"
 
 
 def detach(run: Run) -> None:

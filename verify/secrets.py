@@ -4,34 +4,56 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from verify.probes.errors import ProbeError
+from verify.redact import MIN_SECRET_LENGTH, REDACT
 
 if TYPE_CHECKING:
     from verify.clients import AwsClients
+    from verify.config import EnvConfig
 
 
 class Secret:
-    """A resolved secret: its repr and str never show the value."""
+    """A resolved secret: its repr and str never show the value; it is handed out last moment."""
 
     __slots__ = ("_value", "reference")
 
     def __init__(self, reference: str, value: str) -> None:
+        if len(value) < MIN_SECRET_LENGTH:
+            # Too short to mask in output without masking ordinary words: refuse it.
+            raise ProbeError(reference, f"value is shorter than {MIN_SECRET_LENGTH} characters")
         self.reference = reference
         self._value = value
+        REDACT.add(value)
 
     def reveal(self) -> str:
         return self._value
+
+    def header_value(self, prefix: str = "") -> str:
+        """`prefix + value` for an HTTP header; a control character (a trailing newline from a
+        mounted file) is refused rather than sent or echoed in an error."""
+        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in self._value):
+            raise ProbeError(
+                self.reference,
+                "value holds a control character (a trailing newline?); not sent as a header",
+            )
+        return prefix + self._value
 
     def __repr__(self) -> str:
         return f"Secret({self.reference!r})"
 
     __str__ = __repr__
 
+    def __reduce__(self) -> Any:
+        raise TypeError("a Secret is not serialisable")
 
-def resolve(reference: str, aws: AwsClients, *, allow_literal: bool = False) -> Secret:
-    """Fetch the value `reference` points at; any failure is a ProbeError naming the reference only."""
+
+def resolve(reference: str, aws: AwsClients, *, env: EnvConfig | None = None) -> Secret:
+    """Fetch the value `reference` points at; any failure is a ProbeError naming the reference only.
+
+    Literal values are accepted only for the sandbox (`local`, or an environment with sandbox on).
+    """
     scheme, _, name = reference.partition(":")
     if scheme == "env":
         if name not in os.environ:
@@ -41,7 +63,7 @@ def resolve(reference: str, aws: AwsClients, *, allow_literal: bool = False) -> 
         return Secret(reference, _from_ssm(reference, name, aws))
     if scheme == "secretsmanager":
         return Secret(reference, _from_secretsmanager(reference, name, aws))
-    if allow_literal:
+    if env is not None and (env.name == "local" or env.spec.sandbox):
         return Secret("literal", reference)
     raise ProbeError("secret", "not a secret reference (secretsmanager:, ssm:, env:)")
 
@@ -57,7 +79,10 @@ def _from_ssm(reference: str, name: str, aws: AwsClients) -> str:
         if "ParameterNotFound" in error.cause:
             raise ProbeError(reference, "parameter not found") from None
         raise
-    return str(answer["Parameter"]["Value"])
+    parameter = answer.get("Parameter", {})
+    if parameter.get("Name") not in (name, None) and parameter.get("ARN") != name:
+        raise ProbeError(reference, "the answer is about another parameter")
+    return str(parameter.get("Value", ""))
 
 
 def _from_secretsmanager(reference: str, name: str, aws: AwsClients) -> str:
@@ -72,6 +97,8 @@ def _from_secretsmanager(reference: str, name: str, aws: AwsClients) -> str:
         if "ResourceNotFoundException" in error.cause:
             raise ProbeError(reference, "secret not found") from None
         raise
+    if secret_id not in (answer.get("Name"), answer.get("ARN")):
+        raise ProbeError(reference, "the answer is about another secret")
     value = str(answer.get("SecretString", ""))
     if not key:
         return value

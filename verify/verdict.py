@@ -1,17 +1,18 @@
-"""Check outcomes -> one verdict (pass / fail / error, fail closed) and its writers."""
+"""Check results -> one verdict: PASS, FAIL or ERROR (fail closed), with the reason in words."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from fnmatch import fnmatchcase
-from pathlib import Path
 from typing import Any, Literal
+
+from verify.text import plural
 
 Status = Literal["passed", "failed", "error", "skipped"]
 Outcome = Literal["pass", "fail", "error"]
 SCHEMA_VERSION = 1
+STATUSES = ("passed", "failed", "error", "skipped")
 
 
 @dataclass
@@ -26,13 +27,19 @@ class CheckResult:
     threshold: Any = None
     attempts: int = 1
     flaky: bool = False
+    first_failure: str | None = None  # what a flaky check saw before it passed
     waived: str | None = None  # the waiver's reason
     evidence: list[str] = field(default_factory=list)
 
     @property
     def gates(self) -> bool:
-        """Counts toward the verdict: ran, critical, not waived."""
+        """Counts toward the verdict: ran or should have, critical, not waived."""
         return self.status != "skipped" and self.severity == "critical" and self.waived is None
+
+    def to_json(self) -> dict[str, Any]:
+        entry = asdict(self)
+        entry["duration_s"] = round(self.duration_s, 3)
+        return entry
 
 
 @dataclass
@@ -45,8 +52,12 @@ class Verdict:
     finished_at: datetime
     checks: list[CheckResult]
     rollback: dict[str, Any]
+    release_source: str = ""
+    expected: list[str] = field(default_factory=list)
+    selection: dict[str, Any] = field(default_factory=dict)
     probes: list[dict[str, Any]] = field(default_factory=list)
     aws_calls: int | None = None
+    exit_code: int = 0
 
     @property
     def duration_s(self) -> float:
@@ -59,101 +70,80 @@ class Verdict:
             return sum(c.waived is not None for c in self.checks)
         return sum(c.status == status for c in self.checks)
 
+    def counts(self) -> dict[str, int]:
+        return {s: self.count(s) for s in (*STATUSES, "flaky", "waived")}
 
-def apply_waivers(checks: list[CheckResult], waivers: list[tuple[str, str]]) -> None:
-    """Mark failing checks matched by an active waiver (`pattern`, `reason`)."""
+
+def apply_waivers(checks: list[CheckResult], waivers: list[tuple[str, str, list[str]]]) -> None:
+    """Mark checks an active waiver (`pattern`, `reason`, `covers`) covers: FAIL, or ERROR too."""
+    covered = {"failed": "fail", "error": "error"}
     for result in checks:
-        if result.status in ("failed", "error"):
-            for pattern, reason in waivers:
-                if fnmatchcase(result.id, pattern) or fnmatchcase(result.id.split("[")[0], pattern):
-                    result.waived = reason
-                    break
+        kind = covered.get(result.status)
+        if kind is None:
+            continue
+        for pattern, reason, covers in waivers:
+            base = result.id.split("[")[0]
+            if kind in covers and (fnmatchcase(result.id, pattern) or fnmatchcase(base, pattern)):
+                result.waived = reason
+                break
 
 
-def decide(checks: list[CheckResult], extra_errors: list[str]) -> tuple[Outcome, str]:
+def decide(checks: list[CheckResult], run_error: str | None = None) -> tuple[Outcome, str]:
     """FAIL when a gating check observed the platform out of bounds; ERROR when one could not
-    observe, nothing gating ran, or the run itself broke; PASS otherwise."""
+    observe or did not run, nothing gating ran, or the run itself broke; PASS otherwise."""
     gating = [c for c in checks if c.gates]
     failed = [c for c in gating if c.status == "failed"]
     errored = [c for c in gating if c.status == "error"]
+    total = len(checks)
     if failed:
-        return "fail", f"{len(failed)} check(s) failed"
-    if extra_errors:
-        return "error", extra_errors[0]
+        return "fail", f"{len(failed)} of {plural(total, 'check')} failed"
+    if run_error:
+        return "error", run_error
     if errored:
-        return "error", f"{len(errored)} check(s) could not observe"
+        not_run = [c for c in errored if c.message.startswith(("not run", "interrupted"))]
+        if len(not_run) == len(errored):
+            return "error", f"{len(not_run)} of {plural(total, 'check')} not run"
+        return "error", f"{len(errored)} of {plural(total, 'check')} could not observe"
     if not gating:
-        return "error", "zero gating checks ran"
-    return "pass", f"{len(gating)} gating check(s) passed"
+        return "error", f"zero gating checks: all {plural(total, 'check')} skipped, waived or warning-only"
+    return "pass", f"{plural(len(gating), 'gating check')} passed"
 
 
 def to_json(verdict: Verdict) -> dict[str, Any]:
-    statuses = ("passed", "failed", "error", "skipped", "flaky", "waived")
-    checks = []
-    for result in verdict.checks:
-        entry = asdict(result)
-        entry["duration_s"] = round(result.duration_s, 3)
-        checks.append(entry)
     return {
         "schema_version": SCHEMA_VERSION,
         "env": verdict.env,
         "verdict": verdict.outcome,
         "reason": verdict.reason,
+        "exit_code": verdict.exit_code,
         "release": verdict.release,
+        "release_source": verdict.release_source,
         "started_at": verdict.started_at.isoformat(),
         "finished_at": verdict.finished_at.isoformat(),
         "duration_s": round(verdict.duration_s, 3),
-        "counts": {status: verdict.count(status) for status in statuses},
-        "checks": checks,
+        "counts": verdict.counts(),
+        "expected": verdict.expected,
+        "selection": verdict.selection,
+        "checks": [result.to_json() for result in verdict.checks],
         "rollback": verdict.rollback,
         "probes": verdict.probes,
         "aws_calls": verdict.aws_calls,
     }
 
 
-def write_json(verdict: Verdict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(to_json(verdict), indent=2, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)  # readers (the deploy gate) never see half a file
-
-
-def summary_line(verdict: Verdict) -> str:
-    """`VERDICT: FAIL env=local checks=14 failed=1 error=0 skipped=2 in 2.1s`"""
-    ran = sum(c.status != "skipped" for c in verdict.checks)
-    parts = [
-        f"VERDICT: {verdict.outcome.upper()}",
-        f"env={verdict.env}",
-        f"checks={ran}",
-        f"failed={verdict.count('failed')}",
-        f"error={verdict.count('error')}",
-        f"skipped={verdict.count('skipped')}",
-    ]
-    for extra in ("flaky", "waived"):
-        if verdict.count(extra):
-            parts.append(f"{extra}={verdict.count(extra)}")
-    return " ".join(parts) + f" in {verdict.duration_s:.1f}s"
-
-
-def problem_lines(verdict: Verdict) -> list[str]:
-    """One line per failed or errored check, for the terminal."""
-    marks = {"failed": "FAIL ", "error": "ERROR"}
-    lines = []
-    for result in verdict.checks:
-        if result.status in marks:
-            note = f" [waived: {result.waived}]" if result.waived else ""
-            note += " [warning]" if result.severity != "critical" else ""
-            lines.append(f"{marks[result.status]} {result.id}: {result.message}{note}")
-    return lines
-
-
-def markdown(verdict: Verdict) -> str:
-    """A GitHub step summary: the verdict, then a table of the checks."""
-    icon = {"pass": "✅", "fail": "❌", "error": "⚠️"}[verdict.outcome]
-    rows = ["| check | status | message |", "|---|---|---|"]
-    for result in verdict.checks:
-        message = result.message.replace("|", "\\|").replace("\n", " ")
-        rows.append(f"| `{result.id}` | {result.status} | {message} |")
-    head = f"### {icon} verify: {verdict.outcome.upper()} on `{verdict.env}`"
-    release = f" release `{verdict.release}`" if verdict.release else ""
-    return "\n".join([head, "", f"{summary_line(verdict)}{release}", "", *rows, ""]) + "\n"
+def provisional(env: str | None, started_at: datetime, reason: str) -> dict[str, Any]:
+    """The verdict a run leaves until it finishes: ERROR, never an old PASS."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "env": env,
+        "verdict": "error",
+        "reason": reason,
+        "exit_code": None,
+        "release": None,
+        "started_at": started_at.isoformat(),
+        "finished_at": None,
+        "counts": {s: 0 for s in (*STATUSES, "flaky", "waived")},
+        "expected": [],
+        "checks": [],
+        "rollback": {"mode": "off", "triggered": False, "hooks": []},
+    }

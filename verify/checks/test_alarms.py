@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from verify.text import plural
+
 if TYPE_CHECKING:
     from verify.config import EnvConfig
     from verify.fixtures.core import CheckRecord
@@ -14,22 +16,28 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.smoke, pytest.mark.synthetic]
 
 
-def test_none_firing(alarms: list[Alarm], verify_env: EnvConfig, check: CheckRecord) -> None:
-    """No alarm with the environment's prefix in ALARM; INSUFFICIENT_DATA is reported, not failed."""
-    assert verify_env.spec.alarms is not None
-    prefix, minimum = verify_env.spec.alarms.prefix, verify_env.spec.alarms.min_alarms
+def test_none_firing(alarms: list[Alarm], verify_env: EnvConfig, verify_check: CheckRecord) -> None:
+    """No alarm with the prefix in ALARM; INSUFFICIENT_DATA is reported, never counted as watching."""
+    table = verify_env.table("alarms")
+    prefix, minimum = table.prefix, table.min_alarms
     firing = [a for a in alarms if a.state == "ALARM"]
     no_data = [a.name for a in alarms if a.state == "INSUFFICIENT_DATA"]
-    check.record(
+    watching = [a for a in alarms if a.state != "INSUFFICIENT_DATA"]
+    verify_check.record(
         observed={"alarms": len(alarms), "in_alarm": [a.name for a in firing], "no_data": no_data},
-        threshold={"in_alarm": [], "min_alarms": minimum},
+        threshold={"in_alarm": [], "min_alarms_with_data": minimum},
         note=f"INSUFFICIENT_DATA: {', '.join(no_data)}" if no_data else None,
+        evidence=[
+            f"{a.name}: {a.state} since {a.updated_at.isoformat() if a.updated_at else '?'}: {a.reason}"
+            for a in firing
+        ],
     )
-    assert len(alarms) >= minimum, (
-        f"{len(alarms)} alarms match prefix {prefix!r}; expected >= {minimum} (is the prefix right?)"
+    assert len(watching) >= minimum, (
+        f"{plural(len(alarms), 'alarm')} match prefix {prefix!r}, {len(watching)} with data "
+        f"({len(no_data)} INSUFFICIENT_DATA); expected >= {minimum} with data (is the prefix right?)"
     )
     assert not firing, (
-        f"{len(firing)} of {len(alarms)} alarms in ALARM: "
+        f"{len(firing)} of {plural(len(alarms), 'alarm')} in ALARM: "
         + "; ".join(f"{a.name} ({a.reason})" for a in firing)
         + "; expected none"
     )

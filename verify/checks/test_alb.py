@@ -1,40 +1,54 @@
-"""ALB checks: every registered target healthy, spread over availability zones."""
+"""ALB checks: every configured target group exists, its targets healthy and spread over AZs."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from verify.text import plural
+
 if TYPE_CHECKING:
-    from verify.config import Thresholds
     from verify.fixtures.core import CheckRecord
-    from verify.probes.aws.elb import TargetGroup
+    from verify.probes.aws.elb import TargetGroupsObservation
 
 pytestmark = [pytest.mark.smoke, pytest.mark.synthetic]
 
 
 @pytest.mark.settle
 def test_targets_healthy(
-    target_groups: list[TargetGroup], thresholds: Thresholds, check: CheckRecord
+    alb_target_groups: TargetGroupsObservation, verify_thresholds: Any, verify_check: CheckRecord
 ) -> None:
-    """Every target of every configured group healthy; each group's targets in >= min_azs AZs."""
-    states = {g.name: {t.id: t.state for t in g.targets} for g in target_groups}
-    azs = {g.name: sorted({t.availability_zone or "?" for t in g.targets}) for g in target_groups}
-    check.record(
-        observed={"states": states, "azs": azs},
-        threshold={"state": "healthy", "min_azs": thresholds.min_azs},
+    """Every configured group exists; its targets healthy, in >= min_azs AZs."""
+    groups, min_azs = alb_target_groups.groups, verify_thresholds.min_azs
+    states = {g.name: {f"{t.id}:{t.port}": t.state for t in g.targets} for g in groups}
+    azs = {g.name: sorted({t.availability_zone or "?" for t in g.targets}) for g in groups}
+    verify_check.record(
+        observed={"states": states, "azs": azs, "missing": alb_target_groups.missing},
+        threshold={"state": "healthy", "min_azs": min_azs, "missing": []},
+        evidence=[
+            f"{g.name} {t.id}:{t.port} {t.state} {t.reason or ''} {t.description or ''}".rstrip()
+            for g in groups
+            for t in g.targets
+            if t.state != "healthy"
+        ],
     )
-    for group in target_groups:
+    missing = alb_target_groups.missing
+    assert not missing, (
+        f"target group {', '.join(missing)} not found (ELB answered TargetGroupNotFound); "
+        "expected every configured group to exist"
+    )
+    for group in groups:
         assert group.targets, f"target group {group.name} has 0 registered targets; expected >= 1"
         sick = [t for t in group.targets if t.state != "healthy"]
         assert not sick, (
-            f"target group {group.name}: {len(sick)} of {len(group.targets)} targets not healthy ("
+            f"target group {group.name}: {len(sick)} of {plural(len(group.targets), 'target')} not "
+            "healthy ("
             + ", ".join(f"{t.id}:{t.port} {t.state} {t.reason or ''}".rstrip() for t in sick)
             + "); expected every target healthy"
         )
-        zones = {t.availability_zone for t in group.targets if t.availability_zone}
-        assert len(zones) >= thresholds.min_azs, (
-            f"target group {group.name}: targets in {len(zones)} AZ(s) {sorted(zones)}; "
-            f"expected >= {thresholds.min_azs}"
+        zones = sorted({t.availability_zone for t in group.targets if t.availability_zone})
+        assert len(zones) >= min_azs, (
+            f"target group {group.name}: targets in {plural(len(zones), 'AZ')} {zones}; "
+            f"expected >= {min_azs}"
         )

@@ -1,4 +1,4 @@
-"""Secrets checks: every secret the services need exists (described, never read)."""
+"""Secrets checks: every secret the services need exists with a value (described, never read)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.smoke, pytest.mark.synthetic]
 
 
-def test_present(secret_presence: list[SecretPresence], check: CheckRecord) -> None:
-    """Every required secret exists and is not scheduled for deletion."""
+def test_present(secret_presence: list[SecretPresence], verify_check: CheckRecord) -> None:
+    """Every required secret exists, has a current value and is not scheduled for deletion."""
     missing = [s for s in secret_presence if not s.present]
-    check.record(
+    verify_check.record(
         observed={s.name: s.detail for s in secret_presence},
-        threshold="every required secret exists",
+        threshold="every required secret exists with an AWSCURRENT value",
     )
     assert not missing, (
         f"{len(missing)} of {len(secret_presence)} required secrets missing: "

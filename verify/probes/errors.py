@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from verify.text import one_line
+
 REDACTED = "***"
 
 # Query parameters that commonly carry credentials (presigned URLs, API keys, tokens).
@@ -22,6 +24,9 @@ class ProbeError(Exception):
     """
 
     def __init__(self, target: str, cause: str) -> None:
+        from verify.redact import REDACT
+
+        target, cause = one_line(REDACT(target), 300), one_line(REDACT(cause), 600)
         super().__init__(f"{target}: {cause}")
         self.target = target
         self.cause = cause
@@ -62,9 +67,3 @@ def _cut_userinfo(url: str) -> str:
         return url
     scheme, separator, _ = url.partition("://")
     return (scheme + separator if separator else "") + REDACTED + url[url.rindex("@") :]
-
-
-def one_line(text: str, limit: int = 300) -> str:
-    """`text` with whitespace runs collapsed to single spaces, cut to `limit` characters."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

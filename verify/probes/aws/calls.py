@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from verify.probes.errors import ProbeError, one_line
+from verify.probes.errors import ProbeError
+from verify.text import one_line
+from verify.threads import DaemonExecutor
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -32,9 +34,9 @@ def aws_errors(target: str, client: BaseClient | None = None) -> Iterator[None]:
     try:
         yield
     except ClientError as error:
-        raise ProbeError(target, client_error_cause(error)) from error
+        raise ProbeError(target, client_error_cause(error)) from None
     except BotoCoreError as error:
-        raise ProbeError(target, botocore_error_cause(error, client)) from error
+        raise ProbeError(target, botocore_error_cause(error, client)) from None
 
 
 def client_error_cause(error: ClientError) -> str:
@@ -102,16 +104,15 @@ class InlineExecutor(Executor):
 
 @contextmanager
 def call_pool(max_workers: int) -> Iterator[Executor]:
-    """A thread pool for independent AWS calls; `max_workers=1` runs them inline, in order.
+    """Daemon threads for independent AWS calls; `max_workers=1` runs them inline, in order.
 
     The inline mode makes each client's call order deterministic (what botocore's Stubber needs).
     """
     if max_workers <= 1:
         yield InlineExecutor()
         return
-    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="verify-aws") as pool:
-        try:
-            yield pool
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)  # one failure settles the probe
-            raise
+    pool = DaemonExecutor(max_workers, "verify-aws")
+    try:
+        yield pool
+    finally:
+        pool.shutdown(cancel_futures=True)  # one failure settles the probe: skip what is queued

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from verify.probes.aws.calls import DEFAULT_MAX_WORKERS, aws_errors, call_pool, chunked
+from verify.probes.errors import ProbeError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from concurrent.futures import Executor
 
     from mypy_boto3_ecs import ECSClient
     from mypy_boto3_ecs.literals import DesiredStatusType
@@ -39,6 +41,15 @@ class Deployment:
     rollout_reason: str | None
 
 
+def image_tag(image: str) -> str | None:
+    """The tag of `repo:tag` (None for digest-pinned or untagged images)."""
+    reference = image.split("@", 1)[0]  # drop a trailing @sha256:... digest
+    # Only the last path segment can hold the tag; earlier colons are registry ports.
+    last_segment = reference.rsplit("/", 1)[-1]
+    _, colon, tag = last_segment.partition(":")
+    return tag if colon and tag else None
+
+
 @dataclass(frozen=True)
 class Container:
     name: str
@@ -50,12 +61,7 @@ class Container:
 
     @property
     def image_tag(self) -> str | None:
-        """The tag of `repo:tag` (None for digest-pinned or untagged images)."""
-        reference = self.image.split("@", 1)[0]  # drop a trailing @sha256:... digest
-        # Only the last path segment can hold the tag; earlier colons are registry ports.
-        last_segment = reference.rsplit("/", 1)[-1]
-        _, colon, tag = last_segment.partition(":")
-        return tag if colon and tag else None
+        return image_tag(self.image)
 
 
 @dataclass(frozen=True)
@@ -93,11 +99,28 @@ class Service:
 
 
 @dataclass(frozen=True)
+class Revision:
+    """The task definition a family's newest ACTIVE revision is, and its containers' images."""
+
+    arn: str
+    images: dict[str, str]  # container name -> image
+
+
+@dataclass(frozen=True)
 class ClusterObservation:
     cluster: str
     services: dict[str, Service]
     missing: dict[str, str]  # service name -> reason from describe_services failures
     observed_at: datetime  # UTC
+    cluster_missing: str | None = None  # ECS answered that the cluster does not exist
+    # Only without --release: family -> newest ACTIVE revision; task definition ARN -> revision.
+    newest: dict[str, Revision] | None = None
+    described: dict[str, Revision] | None = None
+
+
+def family_of(task_definition_arn: str) -> str:
+    """`app-api` of `arn:aws:ecs:...:task-definition/app-api:7`."""
+    return task_definition_arn.rsplit("/", 1)[-1].rsplit(":", 1)[0]
 
 
 def observe_cluster(
@@ -105,34 +128,45 @@ def observe_cluster(
     cluster: str,
     services: Sequence[str],
     *,
+    revisions: bool = False,
     max_workers: int = DEFAULT_MAX_WORKERS,
 ) -> ClusterObservation:
     """Describe `services` (10 a call), list RUNNING and STOPPED tasks, describe them (100 a call).
 
-    Two rounds of concurrent calls: describes and listings together, then task describes.
-    `max_workers=1` makes the calls sequential, in a fixed order.
+    Two rounds of concurrent calls: describes and listings together, then task describes (and,
+    with `revisions`, each family's newest ACTIVE task definition). A cluster ECS does not know is
+    an observation (`cluster_missing`), not an error. `max_workers=1` makes the calls sequential.
     """
     observed_at = datetime.now(UTC)
     wanted = list(dict.fromkeys(services))
     if not wanted:
         return ClusterObservation(cluster, {}, {}, observed_at)
-    with call_pool(max_workers) as pool:
-        described = [
-            pool.submit(_describe_services, ecs, cluster, chunk)
-            for chunk in chunked(wanted, SERVICES_PER_DESCRIBE)
-        ]
-        running = pool.submit(_list_task_arns, ecs, cluster, "RUNNING")
-        stopped = pool.submit(_list_task_arns, ecs, cluster, "STOPPED")
-        # Collect in submission order so the error reported is the first call's, run after run.
-        described_chunks = [future.result() for future in described]
-        # A task can change desired status between the two listings: describe it once.
-        task_arns = list(dict.fromkeys([*running.result(), *stopped.result()]))
-        task_batches = [
-            pool.submit(_describe_tasks, ecs, cluster, chunk)
-            for chunk in chunked(task_arns, TASKS_PER_DESCRIBE)
-        ]
-        raw_tasks = [task for future in task_batches for task in future.result()]
-    raw_services = [service for services_found, _ in described_chunks for service in services_found]
+    try:
+        with call_pool(max_workers) as pool:
+            described = [
+                pool.submit(_describe_services, ecs, cluster, chunk)
+                for chunk in chunked(wanted, SERVICES_PER_DESCRIBE)
+            ]
+            running = pool.submit(_list_task_arns, ecs, cluster, "RUNNING")
+            stopped = pool.submit(_list_task_arns, ecs, cluster, "STOPPED")
+            # Collect in submission order so the error reported is the first call's, run after run.
+            described_chunks = [future.result() for future in described]
+            # A task can change desired status between the two listings: describe it once.
+            task_arns = list(dict.fromkeys([*running.result(), *stopped.result()]))
+            task_batches = [
+                pool.submit(_describe_tasks, ecs, cluster, chunk)
+                for chunk in chunked(task_arns, TASKS_PER_DESCRIBE)
+            ]
+            raw_services = [s for found, _ in described_chunks for s in found]
+            newest = described_revisions = None
+            if revisions:
+                newest, described_revisions = _revisions(ecs, raw_services, pool)
+            raw_tasks = [task for future in task_batches for task in future.result()]
+    except ProbeError as error:
+        if "ClusterNotFoundException" not in error.cause:
+            raise
+        return ClusterObservation(cluster, {}, {}, observed_at, cluster_missing=error.cause)
+    _check_cluster(cluster, raw_services)
     failures = [failure for _, chunk_failures in described_chunks for failure in chunk_failures]
 
     tasks_by_service: dict[str, list[Task]] = {}
@@ -155,7 +189,55 @@ def observe_cluster(
     for name in wanted:
         if name not in observed and name not in missing:
             missing[name] = "not returned by DescribeServices"
-    return ClusterObservation(cluster, observed, missing, observed_at)
+    return ClusterObservation(
+        cluster, observed, missing, observed_at, newest=newest, described=described_revisions
+    )
+
+
+def _check_cluster(cluster: str, raw_services: Sequence[ServiceTypeDef]) -> None:
+    """Every service in the answer belongs to the cluster asked about (a wrong answer is ERROR)."""
+    for raw in raw_services:
+        arn = raw.get("clusterArn", "")
+        if arn and arn != cluster and arn.rsplit("/", 1)[-1] != cluster:
+            raise ProbeError(
+                f"ecs:DescribeServices cluster={cluster}",
+                f"the answer is about cluster {arn.rsplit('/', 1)[-1]!r}, not {cluster!r}",
+            )
+
+
+def _revisions(
+    ecs: ECSClient, raw_services: Sequence[ServiceTypeDef], pool: Executor
+) -> tuple[dict[str, Revision], dict[str, Revision]]:
+    """Each family's newest ACTIVE revision, and every PRIMARY task definition that is not one.
+
+    DescribeTaskDefinition of a bare family answers its newest ACTIVE revision: one call per
+    family (ListTaskDefinitions' familyPrefix would also match `app-api-canary`).
+    """
+    primaries = {
+        d.get("taskDefinition", "")
+        for raw in raw_services
+        for d in raw.get("deployments", [])
+        if d.get("status") == "PRIMARY"
+    } | {raw.get("taskDefinition", "") for raw in raw_services}
+    primaries.discard("")
+    families = sorted({family_of(arn) for arn in primaries})
+    lookups = {family: pool.submit(_describe_task_definition, ecs, family) for family in families}
+    newest = {family: future.result() for family, future in lookups.items()}
+    known = {revision.arn for revision in newest.values()}
+    others = {arn: pool.submit(_describe_task_definition, ecs, arn) for arn in primaries - known}
+    described = {revision.arn: revision for revision in newest.values()}
+    described.update({arn: future.result() for arn, future in others.items()})
+    return newest, described
+
+
+def _describe_task_definition(ecs: ECSClient, name: str) -> Revision:
+    with aws_errors(f"ecs:DescribeTaskDefinition taskDefinition={name}", ecs):
+        answer = ecs.describe_task_definition(taskDefinition=name)["taskDefinition"]
+    arn = answer.get("taskDefinitionArn", "")
+    if family_of(arn) != family_of(name):
+        raise ProbeError(f"ecs:DescribeTaskDefinition {name}", f"the answer is about {arn!r}")
+    images = {c.get("name", ""): c.get("image", "") for c in answer.get("containerDefinitions", [])}
+    return Revision(arn, images)
 
 
 def _describe_services(

@@ -40,16 +40,24 @@ class TargetGroup:
     targets: tuple[Target, ...]
 
 
+@dataclass(frozen=True)
+class TargetGroupsObservation:
+    groups: list[TargetGroup]
+    missing: list[str]  # names or ARNs ELB says do not exist
+
+
 def observe_target_groups(
     elbv2: ElasticLoadBalancingv2Client,
     ec2: EC2Client,
     names_or_arns: Sequence[str],
     *,
     max_workers: int = DEFAULT_MAX_WORKERS,
-) -> list[TargetGroup]:
+) -> TargetGroupsObservation:
     """Resolve groups in one call, target health per group, target AZs from EC2 in one call.
 
-    Groups come back in the order asked (once each); `max_workers=1` makes the calls sequential.
+    Groups come back in the order asked (once each). A group ELB does not know is an observation
+    (`missing`), found with one paginated listing however many are missing; an answer naming a
+    group nobody asked for is an error. `max_workers=1` makes the calls sequential.
     """
     wanted = list(dict.fromkeys(names_or_arns))
     arns = [entry for entry in wanted if entry.startswith("arn:")]
@@ -60,22 +68,24 @@ def observe_target_groups(
             lookups.append(pool.submit(_describe_groups, elbv2, "Names", names))
         if arns:
             lookups.append(pool.submit(_describe_groups, elbv2, "TargetGroupArns", arns))
+        answers = [lookup.result() for lookup in lookups]
+        if any(answer is None for answer in answers):
+            answers = [_all_groups(elbv2)]
         by_key: dict[str, TargetGroupTypeDef] = {}
-        for lookup in lookups:
-            for group in lookup.result():
+        for answer in answers:
+            for group in answer or []:
                 by_key[group.get("TargetGroupName", "")] = group
                 by_key[group.get("TargetGroupArn", "")] = group
-        unanswered = [entry for entry in wanted if entry not in by_key]
-        if unanswered:
-            cause = f"no target group {', '.join(unanswered)} in the answer"
-            raise ProbeError("elbv2:DescribeTargetGroups", cause)
+        missing = [entry for entry in wanted if entry not in by_key]
         # Once each, even when asked for by both name and ARN.
-        groups = list({by_key[entry]["TargetGroupArn"]: by_key[entry] for entry in wanted}.values())
+        groups = list(
+            {by_key[e]["TargetGroupArn"]: by_key[e] for e in wanted if e in by_key}.values()
+        )
         health_lookups = [pool.submit(_describe_health, elbv2, group) for group in groups]
         healths = [lookup.result() for lookup in health_lookups]
         zones = _target_zones(ec2, list(zip(groups, healths, strict=True)), pool)
 
-    return [
+    observed = [
         TargetGroup(
             name=group.get("TargetGroupName", ""),
             arn=group.get("TargetGroupArn", ""),
@@ -84,25 +94,34 @@ def observe_target_groups(
         )
         for group, health in zip(groups, healths, strict=True)
     ]
+    return TargetGroupsObservation(observed, missing)
 
 
 def _describe_groups(
     elbv2: ElasticLoadBalancingv2Client, key: str, values: Sequence[str]
-) -> list[TargetGroupTypeDef]:
-    """DescribeTargetGroups by names or by ARNs; a missing group is a ProbeError that names it."""
+) -> list[TargetGroupTypeDef] | None:
+    """DescribeTargetGroups by names or by ARNs; None when ELB says one or more do not exist."""
     from botocore.exceptions import ClientError
 
     label = "names" if key == "Names" else "arns"
-    target = f"elbv2:DescribeTargetGroups {label}={','.join(values)}"
+    target = f"elbv2:DescribeTargetGroups {label}={_shorten(values)}"
     with aws_errors(target, elbv2):
         try:
-            return _groups_page_through(elbv2, key, values)
+            groups = _groups_page_through(elbv2, key, values)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "TargetGroupNotFound":
                 raise
-        # The API only says "one or more": ask for each alone (an error path, so the cost is fine).
-        missing = values if len(values) == 1 else _missing_groups(elbv2, key, values)
-    raise ProbeError(target, f"TargetGroupNotFound: no target group {', '.join(missing)}")
+            return None
+    field = "TargetGroupName" if key == "Names" else "TargetGroupArn"
+    stray = [g.get(field, "") for g in groups if g.get(field, "") not in values]
+    if stray:
+        raise ProbeError(target, f"the answer holds target group {stray[0]!r}, which was not asked for")
+    return groups
+
+
+def _shorten(values: Sequence[str], limit: int = 3) -> str:
+    shown = ",".join(values[:limit])
+    return shown + (f",... ({len(values)} in all)" if len(values) > limit else "")
 
 
 def _groups_page_through(
@@ -117,21 +136,13 @@ def _groups_page_through(
     return [group for page in pages for group in page.get("TargetGroups", [])]
 
 
-def _missing_groups(
-    elbv2: ElasticLoadBalancingv2Client, key: str, values: Sequence[str]
-) -> list[str]:
-    """Those of `values` DescribeTargetGroups does not find, one call each."""
-    from botocore.exceptions import ClientError
-
-    missing = []
-    for value in values:
-        try:
-            _groups_page_through(elbv2, key, [value])
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TargetGroupNotFound":
-                raise
-            missing.append(value)
-    return missing or list(values)
+def _all_groups(elbv2: ElasticLoadBalancingv2Client) -> list[TargetGroupTypeDef]:
+    """Every target group of the account and region, 400 a page: which of ours exist."""
+    # The error only says "one or more" are missing: one listing beats a call per name.
+    paginator = elbv2.get_paginator("describe_target_groups")
+    with aws_errors("elbv2:DescribeTargetGroups (all, to find the missing ones)", elbv2):
+        pages = paginator.paginate(PaginationConfig={"PageSize": 400})
+        return [group for page in pages for group in page.get("TargetGroups", [])]
 
 
 def _describe_health(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from verify.probes.aws.calls import aws_errors, chunked
+from verify.probes.errors import ProbeError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -36,9 +37,20 @@ def observe_secret(secretsmanager: SecretsManagerClient, name: str) -> SecretPre
             if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
                 raise
             return SecretPresence(name, "secretsmanager", present=False, detail="not found")
+    answered = secret.get("ARN", "") if name.startswith("arn:") else secret.get("Name", "")
+    if answered != name:
+        raise ProbeError(
+            f"secretsmanager:DescribeSecret name={name}",
+            f"the answer describes {answered!r}, not the secret asked for",
+        )
     deleted = secret.get("DeletedDate")
     if deleted is not None:
         detail = f"scheduled for deletion on {deleted.date().isoformat()}"
+        return SecretPresence(name, "secretsmanager", present=False, detail=detail)
+    stages = [stage for stages in secret.get("VersionIdsToStages", {}).values() for stage in stages]
+    if "AWSCURRENT" not in stages:
+        # Created but never given a value (or every version deprecated): nothing to read.
+        detail = "exists but has no AWSCURRENT version (no value set)"
         return SecretPresence(name, "secretsmanager", present=False, detail=detail)
     return SecretPresence(name, "secretsmanager", present=True, detail="exists")
 
@@ -52,12 +64,15 @@ def observe_parameters(ssm: SSMClient, names: Sequence[str]) -> list[SecretPrese
         pages = paginator.paginate(
             ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": list(chunk)}]
         )
-        with aws_errors(f"ssm:DescribeParameters names={','.join(chunk)}", ssm):
-            found.update(
-                parameter.get("Name", "")
-                for page in pages
-                for parameter in page.get("Parameters", [])
-            )
+        target = f"ssm:DescribeParameters names={','.join(chunk)}"
+        with aws_errors(target, ssm):
+            answered = {
+                parameter.get("Name", "") for page in pages for parameter in page.get("Parameters", [])
+            }
+        stray = sorted(answered - set(chunk))
+        if stray:
+            raise ProbeError(target, f"the answer holds parameter {stray[0]!r}, which was not asked for")
+        found.update(answered)
     return [
         SecretPresence(name, "ssm", present=True, detail="exists")
         if name in found

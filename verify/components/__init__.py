@@ -1,0 +1,11 @@
+"""The components verify ships; each module registers one (see verify.registry)."""
+
+from __future__ import annotations
+
+from verify.components.alarms import COMPONENT as ALARMS
+from verify.components.alb import COMPONENT as ALB
+from verify.components.api import COMPONENT as API
+from verify.components.ecs import COMPONENT as ECS
+from verify.components.secrets import COMPONENT as SECRETS
+
+BUILTIN = (API, ALB, ECS, ALARMS, SECRETS)

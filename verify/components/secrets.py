@@ -1,0 +1,47 @@
+"""Component `secrets`: the secrets the services need exist (described, never read)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from verify.config import Table
+from verify.registry import Component, Probe, View
+
+if TYPE_CHECKING:
+    from verify.context import ProbeContext
+    from verify.probes.aws.secrets import SecretPresence
+
+
+class SecretsConfig(Table):
+    # Secrets Manager names (or ARNs); `ssm:NAME` for SSM parameters.
+    required: list[str] = Field(min_length=1, max_length=500)
+
+
+def observe_secrets(ctx: ProbeContext) -> list[SecretPresence]:
+    """Describe every required secret at once: Secrets Manager one by one, SSM in batches."""
+    from verify.probes.aws import secrets as probe
+    from verify.probes.aws.calls import call_pool
+
+    table: SecretsConfig = ctx.table
+    in_ssm = [name.removeprefix("ssm:") for name in table.required if name.startswith("ssm:")]
+    in_sm = [
+        name.removeprefix("secretsmanager:") for name in table.required if not name.startswith("ssm:")
+    ]
+    client = ctx.aws("secretsmanager")
+    with call_pool(16) as pool:
+        described = [pool.submit(probe.observe_secret, client, name) for name in in_sm]
+        listed = pool.submit(probe.observe_parameters, ctx.aws("ssm"), in_ssm) if in_ssm else None
+        found = [future.result() for future in described]
+        return found + (listed.result() if listed else [])
+
+
+COMPONENT = Component(
+    name="secrets",
+    table=SecretsConfig,
+    checks="verify.checks.test_secrets",
+    probes=(Probe("secrets", observe_secrets),),
+    views=(View("secret_presence", "secrets"),),
+    summary="every required secret exists with a current value",
+)
