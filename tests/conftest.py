@@ -161,21 +161,9 @@ def run_verify(sandbox_dir: Path, tmp_path: Path) -> Callable[..., VerifyRun]:
 @pytest.fixture(scope="session")
 def sandbox_aws(sandbox_state: Any) -> Callable[[str], Any]:
     """boto3 clients against the session sandbox (for tests that look behind the checks)."""
-    import boto3
-    from botocore.config import Config
+    from verify.sandbox.access import aws_client
 
-    session = boto3.Session(
-        aws_access_key_id=sandbox_state.access_key_id,
-        aws_secret_access_key=sandbox_state.secret_access_key,
-        region_name=sandbox_state.region,
-    )
-    # total_max_attempts=1: no retry at all (botocore's max_attempts=1 still retries once).
-    config = Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=10)
-    return lambda service: session.client(
-        service,
-        endpoint_url=sandbox_state.endpoints["aws"],
-        config=config,  # type: ignore[call-overload]
-    )
+    return lambda service: aws_client(sandbox_state, service)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from verify.sandbox.catalog import Fault
 from verify.sandbox.errors import SandboxError
-from verify.sandbox.inject import break_fault, faults, heal
+from verify.sandbox.inject import active, break_fault, faults, heal
 from verify.sandbox.lifecycle import down, up
 from verify.sandbox.state import DEFAULT_DIR, SandboxState, load_state, sandbox_dir
 
@@ -13,6 +13,7 @@ __all__ = [
     "Fault",
     "SandboxError",
     "SandboxState",
+    "active",
     "break_fault",
     "down",
     "faults",

@@ -45,7 +45,7 @@ def identify(path: str, headers: dict[str, str], body: bytes) -> Call:
     return Call(service, "", "rest", content_type)
 
 
-def error(call: Call, fault: str) -> tuple[int, dict[str, str], bytes]:
+def error(call: Call, fault: str, detail: str | None = None) -> tuple[int, dict[str, str], bytes]:
     """(status, headers, body) of `fault` (aws-throttled | aws-access-denied) in the call's protocol."""
     # One code per fault across services (ThrottlingException; AccessDeniedException in JSON,
     # AccessDenied in XML) so every check names the same cause; botocore retries
@@ -54,7 +54,7 @@ def error(call: Call, fault: str) -> tuple[int, dict[str, str], bytes]:
     iam = _IAM_PREFIX.get(call.service, call.service or "aws")
     action = f"{iam}:{call.operation or '*'}"
     status = 400 if throttled else 403
-    message = (
+    message = detail or (
         "Rate exceeded"
         if throttled
         else f"User: arn:aws:sts::{spec.ACCOUNT_ID}:assumed-role/{spec.PREFIX}-verify/verify is "

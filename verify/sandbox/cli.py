@@ -11,6 +11,7 @@ import click
 from verify.sandbox import inject, lifecycle, spec
 from verify.sandbox.catalog import BY_NAME
 from verify.sandbox.errors import SandboxError
+from verify.sandbox.parts import PARTS
 from verify.sandbox.state import SandboxState, load_state, sandbox_dir
 
 T = TypeVar("T")
@@ -19,11 +20,10 @@ FIELDS: dict[str, Callable[[SandboxState], str]] = {
     "previous_release": lambda s: s.previous_release,
     "region": lambda s: s.region,
     "account_id": lambda s: s.account_id,
-    "aws": lambda s: s.endpoints["aws"],
-    "api": lambda s: s.endpoints["api"],
     "latency_ms": lambda s: str(s.latency_ms),
     "faults": lambda s: ",".join(s.faults),
     "dir": lambda s: str(s.dir),
+    "parts": lambda s: ",".join(s.parts),
 }
 
 dir_option = click.option(
@@ -48,16 +48,33 @@ def _guard(action: Callable[[], T]) -> T:
         _fail(str(exc))
 
 
-def _summary(state: SandboxState) -> list[str]:
-    return [
+def _summary(state: SandboxState, faults: dict[str, list[str]] | None = None) -> list[str]:
+    lines = [
         f"  dir       {state.dir}",
-        f"  aws       {state.endpoints['aws']}  (region {state.region}, account "
-        f"{state.account_id}, access key id {state.access_key_id})",
-        f"  api       {state.endpoints.get('api', '-')}",
         f"  release   {state.release}  (previous {state.previous_release})",
+        f"  account   {state.account_id} in {state.region}, access key id {state.access_key_id}",
         f"  latency   {state.latency_ms} ms",
-        f"  faults    {', '.join(state.faults) or 'none'}",
     ]
+    for name, part in state.parts.items():
+        endpoints = ", ".join(f"{k} {v}" for k, v in part.endpoints.items()) or "-"
+        lines.append(f"  {name:<9} {endpoints}")
+    shown = sorted(f for part in (faults or {}).values() for f in part) if faults else state.faults
+    lines.append(f"  faults    {', '.join(shown) or 'none'}")
+    return lines
+
+
+def _env_parts(env_name: str, environments: str | None) -> list[str]:
+    """The parts the environment's configured components need."""
+    from verify.config import ConfigError, load
+    from verify.registry import discover
+    from verify.sandbox.parts import needed_for
+
+    path = Path(environments or "environments.toml")
+    try:
+        env = load(path, env_name, discover())
+    except ConfigError as exc:
+        _fail(str(exc))
+    return needed_for(c for c in discover().components if env.configures(c))
 
 
 @click.group(name="sandbox")
@@ -67,28 +84,33 @@ def sandbox() -> None:
 
 @sandbox.command()
 @dir_option
-@click.option(
-    "--latency-ms",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Injected latency per AWS and API request.",
-)
-@click.option(
-    "--release", default=spec.DEFAULT_RELEASE, show_default=True, help="Release the sandbox runs."
-)
+@click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True, help="Injected latency per AWS and API request.")
+@click.option("--release", default=spec.DEFAULT_RELEASE, show_default=True, help="Release the sandbox runs.")
 @click.option(
     "--previous-release",
     default=spec.DEFAULT_PREVIOUS_RELEASE,
     show_default=True,
     help="Release of task definition revision 1.",
 )
-def up(dir_: Path | None, latency_ms: int, release: str, previous_release: str) -> None:
-    """Start the sandbox (or reuse the running one)."""
+@click.option("--parts", help=f"Comma-separated parts to start [all: {','.join(PARTS)}].")
+@click.option("--env", "env_name", help="Start only the parts this environment's checks need.")
+@click.option("--environments", envvar="VERIFY_ENVIRONMENTS", help="Environments file for --env.")
+def up(
+    dir_: Path | None,
+    latency_ms: int,
+    release: str,
+    previous_release: str,
+    parts: str | None,
+    env_name: str | None,
+    environments: str | None,
+) -> None:
+    """Start the sandbox (or reuse the running one, adding missing parts)."""
+    chosen = parts.split(",") if parts else (_env_parts(env_name, environments) if env_name else None)
     reused = load_state(sandbox_dir(dir_)) is not None
     state = _guard(
         lambda: lifecycle.up(
             sandbox_dir(dir_),
+            parts=chosen,
             latency_ms=latency_ms,
             release=release,
             previous_release=previous_release,
@@ -111,11 +133,9 @@ def down(dir_: Path | None) -> None:
 
 @sandbox.command()
 @dir_option
-@click.option(
-    "--field", type=click.Choice(sorted(FIELDS)), default=None, help="Print only this value."
-)
+@click.option("--field", type=click.Choice(sorted(FIELDS)), default=None, help="Print only this value.")
 def status(dir_: Path | None, field: str | None) -> None:
-    """Whether the sandbox runs, its endpoints, release and active faults (exit 1 if not)."""
+    """Whether the sandbox runs, its endpoints, release and the faults really active (exit 1 if not)."""
     directory = sandbox_dir(dir_)
     state = load_state(directory)
     if state is None:
@@ -124,16 +144,18 @@ def status(dir_: Path | None, field: str | None) -> None:
     if field is not None:
         click.echo(FIELDS[field](state))
         return
-    click.echo("\n".join(["sandbox running", *_summary(state)]))
+    faults = _guard(lambda: inject.active(directory))
+    click.echo("\n".join(["sandbox running", *_summary(state, faults)]))
 
 
 @sandbox.command(name="faults")
 def list_faults() -> None:
     """The faults `break` can inject and the check that must catch each."""
-    rows = [(f.name, f.check, f.description) for f in inject.faults()]
-    widths = [max(len(r[i]) for r in [("FAULT", "CHECK", ""), *rows]) for i in range(2)]
-    for name, check, description in [("FAULT", "CHECK", "DESCRIPTION"), *rows]:
-        click.echo(f"{name:<{widths[0]}}  {check:<{widths[1]}}  {description}")
+    rows = [(f.name, f.expect.upper(), f.check, f.description) for f in inject.faults()]
+    head = ("FAULT", "EXPECT", "CHECK", "DESCRIPTION")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(3)]
+    for name, expect, check, description in [head, *rows]:
+        click.echo(f"{name:<{widths[0]}}  {expect:<{widths[1]}}  {check:<{widths[2]}}  {description}")
 
 
 @sandbox.command(name="break")
@@ -141,8 +163,14 @@ def list_faults() -> None:
 @dir_option
 def break_(fault: str, dir_: Path | None) -> None:
     """Inject FAULT into the running sandbox."""
-    _guard(lambda: inject.break_fault(sandbox_dir(dir_), fault))
-    click.echo(f"sandbox: {fault} injected; {BY_NAME[fault].check} must now fail")
+    changed = _guard(lambda: inject.break_fault(sandbox_dir(dir_), fault))
+    known = BY_NAME[fault]
+    if not changed:
+        click.echo(f"sandbox: {fault} is already active")
+    elif known.expect == "pass":
+        click.echo(f"sandbox: {fault} applied; a normal state: every check must still PASS")
+    else:
+        click.echo(f"sandbox: {fault} injected; {known.check} must now {known.expect.upper()}")
 
 
 @sandbox.command()
@@ -150,5 +178,8 @@ def break_(fault: str, dir_: Path | None) -> None:
 @dir_option
 def heal(fault: str | None, dir_: Path | None) -> None:
     """Heal FAULT, or every fault when none is named."""
-    _guard(lambda: inject.heal(sandbox_dir(dir_), fault))
-    click.echo(f"sandbox: {fault or 'all faults'} healed")
+    healed = _guard(lambda: inject.heal(sandbox_dir(dir_), fault))
+    if healed:
+        click.echo(f"sandbox: healed {', '.join(healed)}")
+    else:
+        click.echo(f"sandbox: {fault + ' was' if fault else 'no fault was'} not active; nothing to heal")

@@ -18,13 +18,21 @@ SLOW_S = 2.0
 
 
 class ApiServer(LoopbackServer):
-    """Holds what handlers need: the sandbox dir and the releases."""
+    """Holds what handlers need: the sandbox dir, the releases, the dependencies /health checks."""
 
-    def __init__(self, port: int, dir: Path, release: str, previous_release: str) -> None:
+    def __init__(
+        self,
+        port: int,
+        dir: Path,
+        release: str,
+        previous_release: str,
+        dependencies: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__(("127.0.0.1", port), ApiHandler)
         self.dir = dir
         self.release = release
         self.previous_release = previous_release
+        self.dependencies = dependencies or {}
 
 
 class ApiHandler(Handler):
@@ -46,10 +54,13 @@ class ApiHandler(Handler):
         if path == "/health":
             if "api-slow" in mode.faults:
                 time.sleep(SLOW_S)
+            checks = dependency_checks(self.server.dependencies)
             if "api-5xx" in mode.faults:
-                self._send(503, {"status": "error"})
+                self._send(503, {"status": "error", "checks": checks})
+            elif any(value != "ok" for value in checks.values()):
+                self._send(503, {"status": "degraded", "release": release, "checks": checks})
             else:
-                self._send(200, {"status": "ok", "release": release})
+                self._send(200, {"status": "ok", "release": release, "checks": checks})
         elif path == "/version":
             self._send(200, {"release": release})
         else:
@@ -67,6 +78,25 @@ class ApiHandler(Handler):
         sys.stderr.write(f"{self.log_date_time_string()} {format % args}\n")
 
 
+def dependency_checks(dependencies: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """What /health reports of each dependency the API really talks to.
+
+    Each part the API depends on records `health = {"check": "module:function", ...}`; the
+    function takes that dict and answers "ok" or raises.
+    """
+    import importlib
+
+    found = {}
+    for name, config in dependencies.items():
+        module_name, _, function = str(config.get("check", "")).partition(":")
+        try:
+            check = getattr(importlib.import_module(module_name), function)
+            found[name] = str(check(config))
+        except Exception as exc:  # the dependency is down or misconfigured: that is the answer
+            found[name] = f"{type(exc).__name__}: {exc}"[:200]
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve until SIGTERM; announce the bound port in the ready file."""
     parser = argparse.ArgumentParser(prog="python -m verify.sandbox.demo_api")
@@ -75,7 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--release", required=True)
     parser.add_argument("--previous-release", required=True)
     args = parser.parse_args(argv)
-    server = ApiServer(args.port, args.dir, args.release, args.previous_release)
+    # What /health checks comes on stdin: it holds secrets (a Redis password, a database URL).
+    config = json.loads(sys.stdin.read() or "{}") if not sys.stdin.isatty() else {}
+    server = ApiServer(
+        args.port, args.dir, args.release, args.previous_release, config.get("dependencies", {})
+    )
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # stateless: nothing to clean up
     readyfile.write(
         args.dir / readyfile.API_READY, {"pid": os.getpid(), "port": server.server_address[1]}

@@ -152,8 +152,8 @@ def _fill_task(world: World, task: JSON, meta: TaskMeta) -> None:
             container["networkInterfaces"] = [
                 {"attachmentId": attachment_id, "privateIpv4Address": details["privateIPv4Address"]}
             ]
-        if meta.running:
-            container.pop("exitCode", None)  # AWS has no exit code until the container stops
+        if meta.running or meta.exit_code is None:
+            container.pop("exitCode", None)  # no exit code until (unless) the container ran
         else:
             container["exitCode"] = meta.exit_code
 
@@ -264,3 +264,17 @@ def events(world: World, service: str) -> list[JSON]:
         }
         for ts, msg in found
     ]
+
+
+def describe_task_definition_request(world: World, body: JSON) -> JSON:
+    """A bare family means its newest ACTIVE revision (moto answers the newest of any status)."""
+    name = str(body.get("taskDefinition", ""))
+    if ":" in name.rsplit("/", 1)[-1]:
+        return body
+    listed = world.clients.ecs.list_task_definitions(
+        familyPrefix=name.rsplit("/", 1)[-1], status="ACTIVE", sort="DESC"
+    )["taskDefinitionArns"]
+    family = name.rsplit("/", 1)[-1]
+    exact = [arn for arn in listed if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family]
+    newest = max(exact, key=lambda arn: int(arn.rsplit(":", 1)[1]), default=None)
+    return {**body, "taskDefinition": newest} if newest else body

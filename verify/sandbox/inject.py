@@ -1,15 +1,13 @@
-"""Break and heal: API faults act on the demo API, AWS faults go to the overlay's control API."""
+"""Break and heal: each fault goes to the part that owns it."""
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
-from verify.sandbox import api_mode, control, procs, spec
-from verify.sandbox.catalog import API_FAULTS, AWS_FAULTS, FAULTS, Fault, lookup
+from verify.sandbox.catalog import FAULTS, OWNER, Fault, lookup
 from verify.sandbox.errors import SandboxError
-from verify.sandbox.lifecycle import start_api
 from verify.sandbox.lock import locked
+from verify.sandbox.parts import PARTS
 from verify.sandbox.state import SandboxState, load_state, save_state
 
 
@@ -18,52 +16,52 @@ def faults() -> list[Fault]:
     return list(FAULTS)
 
 
-def break_fault(dir: Path, name: str) -> None:
-    """Activate fault `name` (ValueError if unknown); a no-op if it is active already."""
+def break_fault(dir: Path, name: str) -> bool:
+    """Activate fault `name` (ValueError if unknown); False when it was active already."""
     lookup(name)
-    dir = Path(dir).absolute()
-    with locked(dir):
+    with locked(Path(dir).absolute()):
         state = _running(dir)
-        if name not in state.faults:
-            _apply(state, set(state.faults) | {name}, {})
+        owner = _owner(state, name)
+        part_state = state.parts[owner]
+        if name in part_state.faults:
+            return False
+        PARTS[owner].apply(state.context(), part_state, frozenset({*part_state.faults, name}))
+        save_state(state)
+        return True
 
 
-def heal(dir: Path, name: str | None = None) -> None:
-    """Heal fault `name`, or every fault when None; idempotent."""
+def heal(dir: Path, name: str | None = None) -> list[str]:
+    """Heal fault `name`, or every fault when None; the faults it healed (none: nothing was on)."""
     if name is not None:
         lookup(name)
-    dir = Path(dir).absolute()
-    with locked(dir):
+    with locked(Path(dir).absolute()):
         state = _running(dir)
-        healing = set(state.faults) if name is None else {name} & set(state.faults)
-        fresh = {}
-        if "secret-missing" in healing:
-            # The recreated secret gets a new value, as a real re-creation would.
-            fresh[spec.REDIS_AUTH_SECRET] = secrets.token_urlsafe(32)
-        _apply(state, set(state.faults) - healing, fresh)
+        healed: list[str] = []
+        for owner, part_state in state.parts.items():
+            leaving = set(part_state.faults) if name is None else {name} & set(part_state.faults)
+            if leaving:
+                PARTS[owner].apply(state.context(), part_state, frozenset(set(part_state.faults) - leaving))
+                healed += sorted(leaving)
+        save_state(state)
+        return healed
+
+
+def active(dir: Path) -> dict[str, list[str]]:
+    """Faults really in effect, asked of each part (not read from the state file)."""
+    state = _running(dir)
+    ctx = state.context()
+    return {name: sorted(PARTS[name].active(ctx, ps)) for name, ps in state.parts.items()}
+
+
+def _owner(state: SandboxState, name: str) -> str:
+    owner = OWNER[name]
+    if owner not in state.parts:
+        raise SandboxError(f"fault {name} needs sandbox part {owner}, which is not running (verify sandbox up)")
+    return owner
 
 
 def _running(dir: Path) -> SandboxState:
-    state = load_state(dir)
+    state = load_state(Path(dir).absolute())
     if state is None:
         raise SandboxError(f"no sandbox running in {dir} (start one with `verify sandbox up`)")
     return state
-
-
-def _apply(state: SandboxState, active: set[str], fresh_secrets: dict[str, str]) -> None:
-    """Make `active` the fault set: API mode file and process, then the AWS world."""
-    api_faults = active & API_FAULTS
-    api_mode.write(state.dir, api_mode.ApiMode(state.latency_ms, sorted(api_faults - {"api-down"})))
-    if "api-down" in active and "api" in state.pids:
-        procs.stop(state.pids.pop("api"))
-    elif "api-down" not in active and "api" not in state.pids:
-        port = int(state.endpoints["api"].rsplit(":", 1)[1])
-        state.pids["api"], _ = start_api(state.dir, port, state.release, state.previous_release)
-    answer = control.call(
-        state.endpoints["aws"],
-        "faults",
-        {"active": sorted(active & AWS_FAULTS), "secret_values": fresh_secrets},
-    )
-    state.secrets.update(fresh_secrets)
-    state.faults = sorted(set(answer["faults"]) | api_faults)
-    save_state(state)

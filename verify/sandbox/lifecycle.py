@@ -1,139 +1,130 @@
-"""Start and stop the sandbox: the AWS process and the demo API, detached, tracked by pid."""
+"""Start and stop the sandbox: its parts, in parallel where none waits on another, by pid."""
 
 from __future__ import annotations
 
 import importlib.util
-import json
 import logging
 import secrets
+import string
 import time
-from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from verify.sandbox import api_mode, control, procs, readyfile, spec
+from verify.sandbox import procs, readyfile, spec
 from verify.sandbox.errors import SandboxError
 from verify.sandbox.lock import locked
-from verify.sandbox.readyfile import API_READY, AWS_READY
+from verify.sandbox.parts import PARTS, waves
+from verify.sandbox.parts.aws import base_secrets, load_extension, push_secrets
 from verify.sandbox.state import STATE_FILE, SandboxState, load_state, read_state, save_state
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from verify.sandbox.part import Progress
+
 log = logging.getLogger("verify.sandbox")
-Progress = Callable[[str], None]
-AWS_START_TIMEOUT_S = 60.0
-API_START_TIMEOUT_S = 15.0
+
+
+def _access_key_id() -> str:
+    """A per-sandbox key pair, random so it can be grepped for in every output."""
+    return "AKIA" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))
 
 
 def up(
     dir: Path,
     *,
+    parts: Iterable[str] | None = None,
     latency_ms: int = 0,
     release: str = spec.DEFAULT_RELEASE,
     previous_release: str = spec.DEFAULT_PREVIOUS_RELEASE,
     progress: Progress | None = None,
 ) -> SandboxState:
-    """Start the sandbox in `dir`, or reuse the one running there; progress lines to `progress`."""
+    """Start the sandbox's `parts` (default: all) in `dir`, or add what is missing to the one
+    running there; progress lines to `progress`."""
     say: Progress = progress or log.info
     dir = Path(dir).absolute()
+    wanted = list(PARTS) if parts is None else ["aws", *[p for p in parts if p != "aws"]]
+    unknown = [p for p in wanted if p not in PARTS]
+    if unknown:
+        raise SandboxError(f"unknown sandbox part {unknown[0]!r}; parts: {', '.join(PARTS)}")
     with locked(dir):
-        current = load_state(dir)
-        if current is not None:
-            say(f"already running in {dir}: reusing it")
-            if release != current.release:
-                say(f"note: it serves release {current.release}, not {release} (down, then up)")
-            if latency_ms != current.latency_ms:
-                set_latency(current, latency_ms)
+        state = load_state(dir)
+        if state is not None:
+            missing = [p for p in wanted if p not in state.parts]
+            say(f"already running in {dir}: reusing it" + (f"; adding {', '.join(missing)}" if missing else ""))
+            if release != state.release:
+                say(f"note: it serves release {state.release}, not {release} (down, then up)")
+            if latency_ms != state.latency_ms:
+                set_latency(state, latency_ms)
                 say(f"latency set to {latency_ms} ms")
-            return current
+            if missing:
+                _start_parts(state, missing, say)
+                save_state(state)
+            return state
         if importlib.util.find_spec("moto") is None:
             raise SandboxError("the sandbox needs its extra: pip install 'verify[sandbox]'")
         _stop_leftovers(dir)
         started = time.monotonic()
-        values = {name: secrets.token_urlsafe(32) for name in spec.SECRET_NAMES}
-        api_mode.write(dir, api_mode.ApiMode(latency_ms, []))
-        say("starting AWS (moto + overlay) and the demo API")
-        aws_log = dir / "aws.log"
-        aws_pid = procs.spawn(
-            "verify.sandbox.server",
-            [
-                "--dir",
-                str(dir),
-                "--release",
-                release,
-                "--previous-release",
-                previous_release,
-                "--latency-ms",
-                str(latency_ms),
-            ],
-            aws_log,
-            stdin_data=json.dumps({"secret_values": values}).encode(),
-        )
-        api_pid = None
-        try:
-            api_pid, api_port = start_api(dir, 0, release, previous_release)
-            say(f"demo API ready on 127.0.0.1:{api_port}")
-            aws = procs.wait_ready(dir / AWS_READY, aws_pid, AWS_START_TIMEOUT_S, aws_log)
-            aws_url = f"http://127.0.0.1:{aws['aws_port']}"
-            control.call(aws_url, "status")
-            say(f"AWS ready on {aws_url} (moto started and seeded in {aws['seed_s']:.2f} s)")
-        except BaseException:
-            for pid in (aws_pid, api_pid):
-                if pid is not None:
-                    procs.stop(pid)
-            raise
         state = SandboxState(
             dir=dir,
             release=release,
             previous_release=previous_release,
             region=spec.REGION,
             account_id=spec.ACCOUNT_ID,
-            endpoints={"aws": aws_url, "api": f"http://127.0.0.1:{api_port}"},
-            pids={"aws": aws_pid, "api": api_pid},
-            access_key_id=spec.ACCESS_KEY_ID,
-            secret_access_key=spec.SECRET_ACCESS_KEY,
+            access_key_id=_access_key_id(),
+            secret_access_key=secrets.token_urlsafe(30),
+            token=secrets.token_urlsafe(32),
             latency_ms=latency_ms,
-            faults=[],
-            moto_endpoint=f"http://127.0.0.1:{aws['moto_port']}",
-            secrets=values,
-            resources={str(k): str(v) for k, v in aws.get("resources", {}).items()},
+            secrets=base_secrets(dir),
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            startup_s=round(time.monotonic() - started, 3),
         )
+        try:
+            _start_parts(state, wanted, say)
+        except BaseException:
+            for part_state in state.parts.values():
+                for pid in part_state.pids.values():
+                    procs.stop(pid)
+            raise
+        state.startup_s = round(time.monotonic() - started, 3)
         save_state(state)
         return state
 
 
-def start_api(dir: Path, port: int, release: str, previous_release: str) -> tuple[int, int]:
-    """Start the demo API on `port` (0 = a free one); (pid, port) once it listens."""
-    (dir / API_READY).unlink(missing_ok=True)
-    api_log = dir / "api.log"
-    pid = procs.spawn(
-        "verify.sandbox.demo_api",
-        [
-            "--dir",
-            str(dir),
-            "--port",
-            str(port),
-            "--release",
-            release,
-            "--previous-release",
-            previous_release,
-        ],
-        api_log,
-    )
-    try:
-        ready = procs.wait_ready(dir / API_READY, pid, API_START_TIMEOUT_S, api_log)
-    except BaseException:
-        procs.stop(pid)
-        raise
-    return pid, int(ready["port"])
+def _start_parts(state: SandboxState, names: list[str], say: Progress) -> None:
+    """Start `names` wave by wave (parallel within a wave), then wire their AWS side."""
+    for wave in waves(names):
+        ctx = state.context(say)
+        say(f"starting {', '.join(wave)}")
+        with ThreadPoolExecutor(len(wave), thread_name_prefix="verify-sandbox-up") as pool:
+            futures = {name: pool.submit(PARTS[name].start, ctx) for name in wave}
+            errors = []
+            for name, future in futures.items():
+                try:
+                    state.parts[name] = future.result()
+                except Exception as exc:
+                    errors.append(f"{name}: {exc}")
+        for part_state in state.parts.values():
+            state.secrets.update(part_state.secrets)
+        if errors:
+            raise SandboxError(f"sandbox part failed to start: {'; '.join(errors)}")
+    ctx = state.context(say)
+    for name in names:
+        reference = PARTS[name].aws_extension
+        if reference is not None:
+            load_extension(ctx, reference, state.parts[name].data)
+    push_secrets(ctx, {k: v for n in names for k, v in state.parts[n].secrets.items()})
 
 
 def set_latency(state: SandboxState, latency_ms: int) -> None:
-    """Change the injected per-request latency of a running sandbox."""
-    control.call(state.endpoints["aws"], "latency", {"latency_ms": latency_ms})
-    mode = api_mode.read(state.dir)
-    api_mode.write(state.dir, api_mode.ApiMode(latency_ms, mode.faults))
+    """Change the injected per-request latency of a running sandbox (AWS and the API)."""
     state.latency_ms = latency_ms
+    ctx = state.context()
+    for name, part_state in state.parts.items():
+        setter = getattr(PARTS[name], "set_latency", None)
+        if setter is not None:
+            setter(ctx, part_state, latency_ms)
     save_state(state)
 
 
@@ -151,12 +142,17 @@ def _stop_leftovers(dir: Path) -> None:
     pids: set[int] = set()
     state = read_state(dir)
     if state is not None:
-        pids.update(state.pids.values())
-    for name in (AWS_READY, API_READY):
-        ready = readyfile.read(dir / name)
+        for name, part_state in state.parts.items():
+            try:
+                PARTS[name].stop(part_state)
+            except Exception as exc:  # keep going: every other process must still stop
+                log.warning("stopping %s: %s", name, exc)
+            pids.update(part_state.pids.values())
+    for ready_file in dir.glob("*.ready.json"):
+        ready = readyfile.read(ready_file)
         if ready is not None and isinstance(ready.get("pid"), int):
             pids.add(ready["pid"])
+        ready_file.unlink(missing_ok=True)
     for pid in sorted(pids):
         procs.stop(pid)
-    for name in (STATE_FILE, AWS_READY, API_READY, api_mode.FILE_NAME):
-        (dir / name).unlink(missing_ok=True)
+    (dir / STATE_FILE).unlink(missing_ok=True)

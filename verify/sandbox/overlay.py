@@ -1,44 +1,81 @@
-"""The overlay: the AWS endpoint everyone uses; forwards to moto and fills what moto lacks."""
+"""The overlay: the sandbox's only AWS door. Checks the caller, injects faults, fills what moto
+lacks, and serves the `/_sandbox/` control API.
+
+Every request must carry the sandbox token (`x-verify-sandbox-token`, kept in the 0600 state file)
+and a loopback Host header: another user on the machine, or a web page reaching loopback by DNS
+rebinding, can neither read the seeded secrets nor switch faults. moto's own `/moto-api/` is not
+served at all.
+"""
 
 from __future__ import annotations
 
-import http.client
+import hmac
 import json
 import sys
 import time
 import traceback
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from verify.sandbox import awserrors, fill_ecs, fill_elb
+from verify.sandbox.awsext import OverlayRequest
 from verify.sandbox.httpbase import Handler, LoopbackServer
 
 if TYPE_CHECKING:
+    from verify.sandbox.awsext import Fill, Rewrite
+    from verify.sandbox.motoapp import MotoApp
     from verify.sandbox.world import World
 
+TOKEN_HEADER = "x-verify-sandbox-token"
 AWS_WIDE_FAULTS = ("aws-access-denied", "aws-throttled")
 _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
-JsonFill = Callable[["World", dict[str, Any], dict[str, Any]], dict[str, Any]]
-_JSON_FILLS: dict[tuple[str, str], JsonFill] = {
-    ("ecs", "ListTasks"): fill_ecs.list_tasks,
-    ("ecs", "DescribeTasks"): fill_ecs.describe_tasks,
-    ("ecs", "DescribeServices"): fill_ecs.describe_services,
+
+def _json_fill(fill: Any) -> Fill:
+    def apply(world: World, request: OverlayRequest, payload: bytes) -> bytes:
+        return json.dumps(fill(world, request.json(), json.loads(payload))).encode()
+
+    return apply
+
+
+BUILTIN_FILLS: dict[tuple[str, str], Fill] = {
+    ("ecs", "ListTasks"): _json_fill(fill_ecs.list_tasks),
+    ("ecs", "DescribeTasks"): _json_fill(fill_ecs.describe_tasks),
+    ("ecs", "DescribeServices"): _json_fill(fill_ecs.describe_services),
+    ("elasticloadbalancing", "DescribeTargetHealth"): lambda w, r, p: fill_elb.describe_target_health(w, p),
 }
-_JSON_REQUEST_REWRITES = {("ecs", "ListTasks"): fill_ecs.list_tasks_request}
+BUILTIN_REWRITES: dict[tuple[str, str], Rewrite] = {
+    ("ecs", "ListTasks"): lambda w, r: json.dumps(fill_ecs.list_tasks_request(r.json())).encode(),
+    ("ecs", "DescribeTaskDefinition"): lambda w, r: json.dumps(
+        fill_ecs.describe_task_definition_request(w, r.json())
+    ).encode(),
+}
 
 
 class OverlayServer(LoopbackServer):
-    """Loopback server on a free port, in front of moto."""
+    """Loopback server on a free port, in front of moto (called in process)."""
 
-    def __init__(self, world: World, moto_port: int) -> None:
+    def __init__(self, world: World, moto: MotoApp, token: str) -> None:
         super().__init__(("127.0.0.1", 0), OverlayHandler)
         self.world = world
-        self.moto_port = moto_port
+        self.moto = moto
+        self.token = token
+
+    def fill_for(self, key: tuple[str, str]) -> Fill | None:
+        for extension in self.world.extensions.values():
+            if key in extension.fills:
+                return extension.fills[key]
+        return BUILTIN_FILLS.get(key)
+
+    def rewrite_for(self, key: tuple[str, str]) -> Rewrite | None:
+        for extension in self.world.extensions.values():
+            if key in extension.rewrites:
+                return extension.rewrites[key]
+        return BUILTIN_REWRITES.get(key)
 
 
 class OverlayHandler(Handler):
-    """Latency, AWS-wide faults, moto forwarding with fills, and the /_sandbox/ control API."""
+    """Token and Host checks, latency, AWS-wide faults, moto with fills, and /_sandbox/."""
 
     server: OverlayServer
 
@@ -49,14 +86,22 @@ class OverlayHandler(Handler):
     do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_GET
 
     def _handle(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_REQUEST_BYTES:
+            self.send_json(413, {"error": "request too large"})
+            return
+        body = self.rfile.read(length)
+        refusal = self._refusal()
+        if refusal is not None:
+            self._refuse(body, refusal)
+            return
         if self.path.startswith("/_sandbox/"):
             self._control(body)
             return
-        world = self.server.world
-        if self.path.startswith("/moto-api/"):
-            self._forward(body, None)
+        if self.path.startswith("/moto-api"):
+            self.send_json(404, {"error": "not served by the sandbox"})
             return
+        world = self.server.world
         if world.latency_ms:
             time.sleep(world.latency_ms / 1000)
         call = awserrors.identify(self.path, dict(self.headers.items()), body)
@@ -64,48 +109,61 @@ class OverlayHandler(Handler):
         if fault is not None:
             self.send(*awserrors.error(call, fault))
             return
-        self._forward(body, call)
+        self._forward(OverlayRequest(self.command, self.path, dict(self.headers.items()), body, call))
 
-    def _forward(self, body: bytes, call: awserrors.Call | None) -> None:
-        key = (call.service, call.operation) if call else ("", "")
-        request_json: dict[str, Any] = {}
-        if key in _JSON_FILLS:
-            request_json = json.loads(body or b"{}")
-            rewrite = _JSON_REQUEST_REWRITES.get(key)
-            if rewrite is not None:
-                body = json.dumps(rewrite(request_json)).encode()
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS}
-        headers["Content-Length"] = str(len(body))
-        conn = http.client.HTTPConnection("127.0.0.1", self.server.moto_port, timeout=60)
-        try:
-            conn.request(self.command, self.path, body=body, headers=headers)
-            response = conn.getresponse()
-            status, payload = response.status, response.read()
-            out_headers = {k: v for k, v in response.getheaders() if k.lower() not in _HOP_HEADERS}
-        finally:
-            conn.close()
-        if status == 200:
-            payload = self._fill(key, request_json, payload)
-        self.send(status, out_headers, payload)
+    def _refusal(self) -> str | None:
+        """Why this caller is refused, or None."""
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            return "Host header is not a loopback name"
+        token = self.headers.get(TOKEN_HEADER) or ""
+        if not hmac.compare_digest(token.encode(), self.server.token.encode()):
+            return "missing or wrong sandbox token"
+        return None
 
-    def _fill(self, key: tuple[str, str], request_json: dict[str, Any], payload: bytes) -> bytes:
-        world = self.server.world
-        try:
-            if key in _JSON_FILLS:
-                filled = _JSON_FILLS[key](world, request_json, json.loads(payload))
-                return json.dumps(filled).encode()
-            if key == ("elasticloadbalancing", "DescribeTargetHealth"):
-                return fill_elb.describe_target_health(world, payload)
-        except Exception:  # a fill bug must not take the AWS endpoint down: log, pass moto's answer
-            traceback.print_exc(file=sys.stderr)
-        return payload
+    def _refuse(self, body: bytes, why: str) -> None:
+        if self.path.startswith(("/_sandbox/", "/moto-api")):
+            self.send_json(403, {"error": why})
+            return
+        call = awserrors.identify(self.path, dict(self.headers.items()), body)
+        self.send(*awserrors.error(call, "aws-access-denied", detail=f"verify sandbox: {why}"))
+
+    def _forward(self, request: OverlayRequest) -> None:
+        key = (request.call.service, request.call.operation)
+        body = request.body
+        rewrite = self.server.rewrite_for(key)
+        if rewrite is not None:
+            body = rewrite(self.server.world, request)
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
+        headers.pop(TOKEN_HEADER, None)
+        status, out_headers, payload = self.server.moto.call(request.method, request.path, headers, body)
+        kept = {k: v for k, v in out_headers if k.lower() not in _HOP_HEADERS}
+        fill = self.server.fill_for(key)
+        if status == 200 and fill is not None:
+            try:
+                payload = fill(self.server.world, request, payload)
+            except Exception:  # a fill bug must not take the AWS endpoint down: log, pass moto's
+                traceback.print_exc(file=sys.stderr)
+        self.send(status, kept, payload)
 
     def _control(self, body: bytes) -> None:
         world = self.server.world
         try:
             request = json.loads(body or b"{}")
             if self.path == "/_sandbox/faults" and self.command == "POST":
-                world.set_faults(request.get("active", []), request.get("secret_values", {}))
+                owner = str(request.get("owner", "aws"))
+                if owner == "aws":
+                    world.set_faults(request.get("active", []), request.get("secret_values", {}))
+                else:
+                    world.set_owner_faults(owner, request.get("active", []))
+            elif self.path == "/_sandbox/extension" and self.command == "POST":
+                from verify.sandbox import awsext
+
+                extension = awsext.load(str(request["reference"]))
+                if extension.name not in world.extensions:
+                    world.add_extension(extension, dict(request.get("config", {})))
+            elif self.path == "/_sandbox/secrets" and self.command == "POST":
+                world.put_secrets({str(k): str(v) for k, v in request.get("values", {}).items()})
             elif self.path == "/_sandbox/latency" and self.command == "POST":
                 world.latency_ms = max(0, int(request["latency_ms"]))
             elif self.path != "/_sandbox/status":
@@ -118,7 +176,14 @@ class OverlayHandler(Handler):
             traceback.print_exc(file=sys.stderr)
             self.send_json(500, {"error": f"{type(exc).__name__}: {exc}"})
             return
-        self.send_json(200, {"faults": sorted(world.active), "latency_ms": world.latency_ms})
+        self.send_json(
+            200,
+            {
+                "faults": sorted(world.active),
+                "by_owner": world.faults_by_owner(),
+                "latency_ms": world.latency_ms,
+            },
+        )
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: one line per AWS call would swamp the log during benchmarks."""

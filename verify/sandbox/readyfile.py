@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-AWS_READY = "server.ready.json"
+AWS_READY = "aws.ready.json"
 API_READY = "api.ready.json"
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from verify.sandbox import spec
 
 if TYPE_CHECKING:
-    from verify.sandbox.backend import Clients
+    from verify.sandbox.motoapp import Clients
 
 
 @dataclass

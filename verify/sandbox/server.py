@@ -1,4 +1,4 @@
-"""The AWS process: moto on a free loopback port, seeded, behind the overlay on another."""
+"""The AWS process: moto in process (no port of its own), seeded, behind the overlay."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 from verify.sandbox import readyfile
+
+TICK_S = 1.0
 
 
 def _phase(what: str, since: float) -> None:
@@ -27,27 +30,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--previous-release", required=True)
     parser.add_argument("--latency-ms", type=int, default=0)
     args = parser.parse_args(argv)
-    # Secret values come on stdin so they never show in the process list.
+    # Secrets and the token come on stdin so they never show in the process list.
     config = json.loads(sys.stdin.read() or "{}")
     secret_values: dict[str, str] = config["secret_values"]
     # moto's EC2 backend otherwise spends ~0.6 s loading AMIs the sandbox never uses.
     os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
-    from moto.server import ThreadedMotoServer
-
-    from verify.sandbox import backend, seed, spec
+    from verify.sandbox import seed, spec
+    from verify.sandbox.motoapp import MotoApp, make_clients
     from verify.sandbox.overlay import OverlayServer
     from verify.sandbox.world import World
 
     started = time.monotonic()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    moto_port = moto.get_host_and_port()[1]
-    moto_url = f"http://127.0.0.1:{moto_port}"
-    backend.pin_task_transitions(moto_url)
-    clients = backend.make_clients(moto_url)
-    _phase("moto started, clients made", started)
+    moto = MotoApp()
+    moto.reset_transitions()
+    clients = make_clients(moto)
+    _phase("moto loaded, clients made", started)
     inv = seed.seed_network_and_alb(clients)
     _phase("network and ALB seeded (moto's EC2 backend loads on first use)", started)
     seed.seed_ecs(clients, inv, args.release, args.previous_release)
@@ -56,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     world = World(clients, inv, args.release, args.previous_release, secret_values, args.latency_ms)
     world.reconcile()
     _phase("ECS, alarms, secrets and tasks seeded", started)
-    overlay = OverlayServer(world, moto_port)
+    overlay = OverlayServer(world, moto, config["token"])
+    threading.Thread(target=_ticker, args=(world,), name="verify-tick", daemon=True).start()
     # Everything lives in memory: on SIGTERM there is nothing to flush, so exit at once rather
     # than wait out the servers' shutdown polls.
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
@@ -65,7 +65,6 @@ def main(argv: list[str] | None = None) -> int:
         {
             "pid": os.getpid(),
             "aws_port": overlay.server_address[1],
-            "moto_port": moto_port,
             "seed_s": round(time.monotonic() - started, 3),
             "resources": {
                 "cluster": spec.CLUSTER,
@@ -79,8 +78,17 @@ def main(argv: list[str] | None = None) -> int:
         overlay.serve_forever()
     finally:
         overlay.server_close()
-        moto.stop()
     return 0
+
+
+def _ticker(world: object) -> None:
+    """Extensions keep time-based fields fresh (LatestRestorableTime, metrics)."""
+    while True:
+        time.sleep(TICK_S)
+        try:
+            world.tick()  # type: ignore[attr-defined]
+        except Exception as exc:  # a tick bug must not end the AWS process
+            sys.stderr.write(f"verify.sandbox.server: tick failed: {type(exc).__name__}: {exc}\n")
 
 
 if __name__ == "__main__":

@@ -7,21 +7,56 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from verify.sandbox import spec
-from verify.sandbox.catalog import AWS_FAULTS
 from verify.sandbox.seed import register_task_definition
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from verify.sandbox.backend import Clients
+    from verify.sandbox.awsext import AwsExtension
+
+    from verify.sandbox.motoapp import Clients
     from verify.sandbox.seed import Inventory
 
 API = spec.API_SERVICE
-CRASH_LOOP = "ecs-crash-loop"
 UNDER_REPLICATED = "ecs-under-replicated"
+
+
+@dataclass(frozen=True)
+class StoppedRecipe:
+    """Stopped tasks a fault (or a normal state) leaves listed: how and when they stopped."""
+
+    count: int
+    code: str
+    reason: str
+    exit_code: int | None  # None: the container never ran (TaskFailedToStart)
+    previous_release: bool = False  # the tasks ran the previous revision (a deploy's old tasks)
+
+
+TG_ARN_HINT = f"arn:aws:elasticloadbalancing:{spec.REGION}:{spec.ACCOUNT_ID}:targetgroup/{spec.TARGET_GROUP}"
+STOPPED = {
+    "ecs-crash-loop": StoppedRecipe(3, "EssentialContainerExited", "Essential container in task exited", 1),
+    "ecs-task-failed-to-start": StoppedRecipe(
+        2,
+        "TaskFailedToStart",
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
+        "retrieval failed: unable to retrieve secret from asm: service call has been retried 1 "
+        "time(s): AccessDeniedException: not authorized to perform: secretsmanager:GetSecretValue",
+        None,
+    ),
+    "ecs-health-check-replaced": StoppedRecipe(
+        2,
+        "ServiceSchedulerInitiated",
+        f"Task failed ELB health checks in (target-group {TG_ARN_HINT})",
+        143,
+    ),
+    # Normal: a rolling deploy stopped the previous release's tasks with SIGTERM (exit 143).
+    "ecs-rolled": StoppedRecipe(
+        2, "ServiceSchedulerInitiated", "Scaling activity initiated by (deployment {deployment})", 143, True
+    ),
+}
 
 
 @dataclass
@@ -97,13 +132,67 @@ class World:
         self._affected_services: set[str] = set()  # services a fault keeps from a steady state
         # The seed's tasks started a minute before the service reached its steady state.
         self._launch_backdate_s = 60.0
+        self.extensions: dict[str, AwsExtension] = {}
+        self.ext_active: dict[str, frozenset[str]] = {}
+
+    # --- extensions (other parts' AWS side) ------------------------------------------------------
+
+    def add_extension(self, extension: AwsExtension, config: dict[str, Any]) -> None:
+        """Load another part's AWS side; `config` is what that part recorded when it started."""
+        with self.lock:
+            extension.seed(self, config)
+            self.extensions[extension.name] = extension
+            self.ext_active[extension.name] = frozenset()
+
+    def set_owner_faults(self, owner: str, active: Iterable[str]) -> None:
+        """Make `active` the faults of `owner` (`aws` or an extension's part)."""
+        if owner == "aws":
+            self.set_faults(active, {})
+            return
+        extension = self.extensions.get(owner)
+        if extension is None:
+            raise ValueError(f"no AWS extension {owner!r} in this sandbox")
+        wanted = frozenset(active)
+        unknown = wanted - extension.faults
+        if unknown:
+            raise ValueError(f"not faults of {owner}: {', '.join(sorted(unknown))}")
+        with self.lock:
+            extension.reconcile(self, wanted)
+            self.ext_active[owner] = wanted
+
+    def faults_by_owner(self) -> dict[str, list[str]]:
+        with self.lock:
+            owned = {"aws": sorted(self.active)}
+            owned.update({name: sorted(active) for name, active in self.ext_active.items()})
+            return owned
+
+    def put_secrets(self, values: Mapping[str, str]) -> None:
+        """Create or update secrets (parts push the values they generated, e.g. a Redis AUTH)."""
+        from botocore.exceptions import ClientError
+
+        sm = self.clients.secretsmanager
+        with self.lock:
+            self.secret_values.update(values)
+            for name, value in values.items():
+                if name == spec.REDIS_AUTH_SECRET and not self._secret_present:
+                    continue  # secret-missing is active: heal recreates it with this value
+                try:
+                    sm.put_secret_value(SecretId=name, SecretString=value)
+                except ClientError:
+                    sm.create_secret(Name=name, SecretString=value, Description="seeded by verify sandbox")
+
+    def tick(self) -> None:
+        for extension in list(self.extensions.values()):
+            extension.tick(self)
 
     # --- fault state -------------------------------------------------------------------------
 
     def set_faults(self, active: Iterable[str], secret_values: Mapping[str, str]) -> None:
         """Make `active` the set of AWS faults and reconcile moto to it."""
         wanted = frozenset(active)
-        unknown = wanted - AWS_FAULTS
+        from verify.sandbox.parts.aws import FAULT_NAMES
+
+        unknown = wanted - FAULT_NAMES
         if unknown:
             raise ValueError(f"not AWS faults: {', '.join(sorted(unknown))}")
         with self.lock:
@@ -125,7 +214,8 @@ class World:
             if "ecs-rollout-failed" not in self.active and self._failed_td is not None:
                 self.clients.ecs.deregister_task_definition(taskDefinition=self._failed_td)
                 self._failed_td = None
-            self._reconcile_crash_loop()
+            for fault, recipe in STOPPED.items():
+                self._reconcile_stopped(fault, recipe)
             for meta in self.tasks.values():
                 if not meta.running and meta.owner not in self.active:
                     meta.forgotten = True
@@ -139,7 +229,7 @@ class World:
             self._affected_services = affected
 
     def _affected(self, service: str) -> bool:
-        return service == API and any(f.startswith("ecs-") for f in self.active)
+        return service == API and any(f.startswith("ecs-") and f != "ecs-rolled" for f in self.active)
 
     def tasks_td(self, service: str) -> str:
         """The task definition the service's tasks should run."""
@@ -189,22 +279,19 @@ class World:
                 owner=UNDER_REPLICATED if dropped and meta.task_definition == td else None,
             )
 
-    def _reconcile_crash_loop(self) -> None:
-        listed = [t for t in self.tasks.values() if t.owner == CRASH_LOOP and not t.forgotten]
-        if CRASH_LOOP not in self.active or listed:
+    def _reconcile_stopped(self, fault: str, recipe: StoppedRecipe) -> None:
+        listed = [t for t in self.tasks.values() if t.owner == fault and not t.forgotten]
+        if fault not in self.active or listed:
             return
         now = time.time()
-        for i in range(3):
-            meta = self._launch(API, self.tasks_td(API), spec.AZS[i % len(spec.AZS)])
+        td = self.inv.task_definitions[API][1] if recipe.previous_release else self.tasks_td(API)
+        reason = recipe.reason.format(deployment=self.deployment(API, self.tasks_td(API)).id)
+        for i in range(recipe.count):
+            meta = self._launch(API, td, spec.AZS[i % len(spec.AZS)])
             stopped_at = now - 45 - 100 * i
             meta.started_at = stopped_at - 35
             self._stop(
-                meta,
-                code="EssentialContainerExited",
-                reason="Essential container in task exited",
-                exit_code=1,
-                owner=CRASH_LOOP,
-                at=stopped_at,
+                meta, code=recipe.code, reason=reason, exit_code=recipe.exit_code, owner=fault, at=stopped_at
             )
 
     def _reconcile_targets(self) -> None:
@@ -283,7 +370,7 @@ class World:
         *,
         code: str,
         reason: str,
-        exit_code: int,
+        exit_code: int | None,
         owner: str | None,
         at: float | None = None,
     ) -> None:
