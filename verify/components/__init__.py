@@ -5,7 +5,9 @@ from __future__ import annotations
 from verify.components.alarms import COMPONENT as ALARMS
 from verify.components.alb import COMPONENT as ALB
 from verify.components.api import COMPONENT as API
+from verify.components.db import COMPONENT as DB
 from verify.components.ecs import COMPONENT as ECS
+from verify.components.rds import COMPONENT as RDS
 from verify.components.secrets import COMPONENT as SECRETS
 
-BUILTIN = (API, ALB, ECS, ALARMS, SECRETS)
+BUILTIN = (API, ALB, ECS, ALARMS, SECRETS, RDS, DB)
