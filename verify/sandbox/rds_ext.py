@@ -153,21 +153,31 @@ class RdsSide:
             return None
 
     def _measure(self) -> bool:
-        """Replication as the primary and the replica see it; whether the primary answered."""
+        """Replication as the primary and the replicas see it; whether the primary answered.
+
+        The part's own replicas are read on both sides; any other walsender (a replica someone
+        added by hand, named by its cluster_name) from the primary's side only.
+        """
         rows = self._query(
             "primary",
             "SELECT application_name, state, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), "
             "extract(epoch FROM replay_lag) FROM pg_stat_replication",
         )
-        senders = {row[0]: row for row in rows or []}
-        for replica in self.replicas:
+        senders = {str(row[0]): row for row in rows or []}
+        known = self.config["rds"]["replicas"]
+        for replica in {*known, *senders, *self.streaming}:
             sender = senders.get(replica)
             if rows is not None:
                 streaming = sender is not None and sender[1] == "streaming"
-                self.streaming[replica] = streaming and "replica-detached" not in self.faults
+                self.streaming[replica] = streaming and not (
+                    replica in known and "replica-detached" in self.faults
+                )
             elif "db-down" in self.faults:
                 self.streaming[replica] = False
-            lag = self._lag_of(self.config["rds"]["replicas"][replica]["node"], sender)
+            if replica in known:
+                lag = self._lag_of(known[replica]["node"], sender)
+            else:
+                lag = _primary_lag(sender) if sender is not None else None
             if lag is None:
                 self.lag_s.pop(replica, None)
             else:
@@ -190,9 +200,7 @@ class RdsSide:
             return None
         pending, age = rows[0]
         lag = float(age or 0) if pending and pending > 0 else 0.0
-        if sender is not None and sender[2] and sender[2] > 0 and sender[3] is not None:
-            lag = max(lag, float(sender[3]))
-        return round(lag, 3)
+        return round(max(lag, _primary_lag(sender) or 0.0), 3)
 
     def _publish(self, world: World) -> None:
         if not self.lag_s:
@@ -221,7 +229,7 @@ class RdsSide:
                     restorable_at=self.stale_at if stale else self.restorable_at,
                     encrypted=False if "db-unencrypted" in self.faults else None,
                 )
-            if identifier in self.replicas:
+            if identifier in self.streaming:
                 replicating = self.streaming.get(identifier, False)
                 replication = (
                     fill_rds.Replication("replicating", True)
@@ -245,6 +253,14 @@ class RdsSide:
                 region=spec.REGION,
                 kms_key_id=KMS_KEY,
             )
+
+
+def _primary_lag(sender: tuple[Any, ...] | None) -> float | None:
+    """The primary's replay_lag of a walsender while it still waits on bytes, else 0."""
+    if sender is None:
+        return None
+    behind = sender[2] is not None and sender[2] > 0
+    return round(float(sender[3]), 3) if behind and sender[3] is not None else 0.0
 
 
 SIDE = RdsSide()
