@@ -24,8 +24,14 @@ def owner_of(pid: int) -> str:
     return pwd.getpwuid(uid).pw_name
 
 
-def test_primary_and_streaming_replica_run_unprivileged(sandbox_state: Any) -> None:
-    part = sandbox_state.parts["postgres"]
+def test_primary_and_streaming_replica_run_unprivileged(
+    sandbox_dir: Path, sandbox_state: Any
+) -> None:
+    from verify.sandbox import load_state
+
+    current = load_state(sandbox_dir)  # fresh: a healed fault restarts servers (new pids)
+    assert current is not None
+    part = current.parts["postgres"]
     cluster = Cluster(part)
     expected = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
     for node in ("primary", "replica"):
