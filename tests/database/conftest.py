@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, VerifyRun, run_with_environments
+from tests.conftest import VerifyRun, run_with_environments
 from verify.sandbox import spec
 
 REPLICA = spec.RDS_REPLICA
@@ -73,5 +73,3 @@ def wait_for(what: str, condition: Callable[[], bool], timeout_s: float = 60.0) 
             raise AssertionError(f"gave up waiting for {what} after {timeout_s:.0f} s")
         time.sleep(0.2)
 
-
-__all__ = ["DB_CHECKS", "LAG", "MONITOR", "REPLICA", "REPO", "sandbox_sql", "wait_for"]

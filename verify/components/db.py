@@ -171,10 +171,6 @@ def _one(observations: Mapping[str, Any], params: Mapping[str, Any]) -> Any:
     return observations[params["db_replica_name"]]
 
 
-def _replica_config(table: DbConfig, params: Mapping[str, Any]) -> DbReplicaConfig:
-    return table.replicas[params["db_replica_name"]]
-
-
 def _no_replica(table: DbConfig) -> str | None:
     return None if table.replicas else "db.replicas lists no replica"
 
@@ -195,7 +191,6 @@ COMPONENT = Component(
         View("db_migrations", "db.migrations"),
         View("db_replicas", "db.replicas"),
         View("db_replica_lag", "db.replication", _one, params=("db_replica_name",)),
-        View("db_replica_config", None, _replica_config, params=("db_replica_name",)),
     ),
     params={"db_replica_name": lambda table: list(table.replicas)},
     applies={"replication_lag": _no_replica, "replica_readable": _no_replica},
