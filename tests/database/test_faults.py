@@ -37,12 +37,16 @@ def test_every_database_fault_is_covered_here() -> None:
         assert {fault.check, *fault.also} <= DB_CHECKS | {"api.health"}
 
 
+# Time budgets a machine loaded by other work can trip: not what a fault test is about.
+BUDGETS = {"api.health": "(api_latency_ms)", "db.connect": "(db_connect_ms)"}
+
+
 def failed_checks(run: VerifyRun) -> set[str]:
-    """Failed checks, not counting the demo API's latency budget tripping on a loaded machine."""
+    """Failed checks, not counting a latency budget tripped by a loaded machine."""
     failed = run.ids("failed")
-    api = run.check("api.health") if "api.health" in failed else None
-    if api is not None and "(api_latency_ms)" in api["message"]:
-        failed.discard("api.health")
+    for check, budget in BUDGETS.items():
+        if check in failed and budget in run.check(check)["message"]:
+            failed.discard(check)
     return failed
 
 
