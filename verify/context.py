@@ -106,7 +106,6 @@ class RunResources:
         return result
 
 
-
 def _no_scheduler(key: str) -> Any:
     raise ProbeError(key, "no scheduler to observe with")
 

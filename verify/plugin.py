@@ -205,9 +205,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> Any:
     if run_state.current(parent.config) is None:
         return None
-    from verify.identity import CheckModule
+    from verify.identity import make_module
 
-    return CheckModule.from_parent(parent, path=module_path)
+    return make_module(parent, module_path, run_state.current(parent.config).registry)  # type: ignore[union-attr]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -289,7 +289,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         return None
     if any(arg.startswith("--dist") for arg in config.invocation_params.args):
         return None  # the user chose a mode: keep it
-    from xdist.scheduler import LoadFileScheduling
+    from xdist.scheduler import LoadFileScheduling  # type: ignore[import-untyped]
 
     return LoadFileScheduling(config, log)
 

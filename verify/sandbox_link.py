@@ -35,7 +35,7 @@ def attach(config: pytest.Config, run: Run) -> None:
         started = time.monotonic()
         sys.stderr.write(f"verify: starting the sandbox in {directory} ...\n")
         try:
-            state = sandbox.up(directory, progress=lambda line: sys.stderr.write(f"  {line}\n"))
+            state = sandbox.up(directory, parts=_parts(run), progress=_say)
         except Exception as exc:  # the run cannot observe anything: say why, in one line
             raise pytest.UsageError(
                 f"sandbox failed to start: {exc} (logs in {directory})"
@@ -53,6 +53,17 @@ def attach(config: pytest.Config, run: Run) -> None:
     run.account_id = run.account_id or state.account_id
     if run.release is None and run.env.spec.release_from == "sandbox":
         run.release, run.release_source = state.release, "sandbox"
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(f"  {line}\n")
+
+
+def _parts(run: Run) -> list[str]:
+    """The sandbox parts the environment's configured components read."""
+    from verify.sandbox.parts import needed_for
+
+    return needed_for(c.name for c in run.registry if run.env.configures(c.name))
 
 
 def detach(run: Run) -> None:
