@@ -21,7 +21,7 @@ ECS_CHECKS = {
     for service in ("app-api", "bullmq-workers")
 }
 AWS_CHECKS = {"alb.targets_healthy", "alarms.none_firing", "secrets.present", *ECS_CHECKS}
-SMOKE_CHECKS = {"api.health", "api.version", *AWS_CHECKS}  # the local env's, with --release
+CORE_CHECKS = {"api.health", "api.version", *AWS_CHECKS}  # the core components' smoke checks
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -112,6 +112,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
     install_log_redaction()
     config.pluginmanager.register(view_plugin(run.registry), "verify-views")
+    if config.pluginmanager.has_plugin("allure_listener") or config.getoption(
+        "allure_report_dir", None
+    ):
+        from verify.allure import AllurePolish
+
+        config.pluginmanager.register(AllurePolish(config), "verify-allure")
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         # `pytest --env=prod -m smoke` runs the checks of every registered component.
         config.args[:] = sorted({str(c.checks_file) for c in run.registry})

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
@@ -27,6 +29,7 @@ def attach(config: pytest.Config, run: Run) -> None:
     from verify.context import Deadline
 
     directory = sandbox.sandbox_dir()
+    run.sandbox_dir_created = not directory.exists()
     os.environ["VERIFY_SANDBOX_DIR"] = str(directory)  # xdist workers attach to the same one
     state = sandbox.load_state(directory)
     if state is None:
@@ -43,6 +46,7 @@ def attach(config: pytest.Config, run: Run) -> None:
         sys.stderr.write(f"verify: sandbox up in {time.monotonic() - started:.1f}s\n")
         run.sandbox_started = True
         run.deadline = Deadline(run.deadline.seconds)  # the start-up is not the run's time
+        run.started_at = datetime.now(UTC)
     run.sandbox_dir = str(directory)
     try:
         run.env = run.env.resolve_sandbox(state.endpoints)
@@ -74,3 +78,5 @@ def detach(run: Run) -> None:
 
     if run.sandbox_dir:
         sandbox.down(Path(run.sandbox_dir))
+        if run.sandbox_dir_created:  # leave no .sandbox/ behind in a directory that had none
+            shutil.rmtree(run.sandbox_dir, ignore_errors=True)

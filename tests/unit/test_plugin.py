@@ -78,7 +78,9 @@ def test_negative_settle_is_refused(pytester: pytest.Pytester, envfile: str) -> 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --settle must be 0 to 3600 seconds, got -1"])
     for bad in ("nan", "inf", "1e9"):
-        assert pytester.runpytest("--env=empty", f"--settle={bad}").ret == pytest.ExitCode.USAGE_ERROR
+        assert (
+            pytester.runpytest("--env=empty", f"--settle={bad}").ret == pytest.ExitCode.USAGE_ERROR
+        )
 
 
 def test_nothing_configured_is_error_never_pass(pytester: pytest.Pytester, envfile: str) -> None:

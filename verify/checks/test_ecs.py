@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from verify.text import plural
+from verify.text import one_line, plural
 
 if TYPE_CHECKING:
     from verify.components.ecs import EcsServiceConfig
@@ -220,9 +221,10 @@ def test_no_crash_loop(
     assert ecs_cluster.cluster_missing is None and not ecs_service.status.startswith("MISSING"), (
         f"service {ecs_service.name} is {ecs_service.status}; expected ACTIVE"
     )
+    kinds = Counter(why for why in crashed.values())
     assert not crashed, (
         f"service {ecs_service.name}: {plural(len(crashed), 'task')} crashed in the last "
         f"{window_min:g} min ("
-        + "; ".join(f"{task} {why}" for task, why in crashed.items())
+        + "; ".join(f"{n}x {one_line(why, 140)}" for why, n in kinds.most_common())
         + "); expected none"
     )

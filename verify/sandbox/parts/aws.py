@@ -32,7 +32,6 @@ FAULTS = (
         "ecs-rollout-failed",
         "app-api deployment on a new revision FAILED (circuit breaker)",
         "ecs.service_stable[app-api]",
-        also=("ecs.release[app-api]",),
     ),
     Fault(
         "ecs-crash-loop",
