@@ -20,7 +20,7 @@ MESSAGES = {
     "target-unhealthy": "1 of 2 targets not healthy",
     "target-single-az": "targets in 1 AZ ['eu-west-1a']; expected >= 2",
     "ecs-under-replicated": "running 1 of desired 2; expected running == desired",
-    "ecs-rollout-failed": "FAILED (ECS deployment circuit breaker: tasks failed to start.); expected COMPLETED",
+    "ecs-rollout-failed": "FAILED (ECS deployment circuit breaker: tasks failed to start.)",
     "ecs-crash-loop": "3 tasks crashed in the last 15 min (3x exit [1]",
     "ecs-task-failed-to-start": "failed to start: ResourceInitializationError",
     "ecs-health-check-replaced": "replaced: Task failed ELB health checks",
@@ -83,7 +83,7 @@ def test_aws_errors_make_every_aws_check_error(
     run = smoke()
     assert run.outcome == "error", run.output
     assert run.exit_code == 6
-    assert AWS_CHECKS <= run.ids("error"), run.output
+    assert run.ids("error") >= AWS_CHECKS, run.output
     assert {"api.health", "api.version"} <= run.ids("passed")
     for check_id in AWS_CHECKS:
         message = run.check(check_id)["message"]

@@ -18,7 +18,6 @@ from verify.probes.aws.cloudwatch import observe_alarms
 from verify.probes.aws.ecs import observe_cluster
 from verify.probes.aws.elb import observe_target_groups
 from verify.probes.aws.secrets import observe_parameters, observe_secret
-from verify.probes.errors import ProbeError
 
 REGION = "eu-west-3"
 CLUSTER = "probe-e2e"
