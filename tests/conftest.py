@@ -129,13 +129,17 @@ def run_pytest(
 
 
 def run_with_environments(
-    tmp_path: Path, body: str, *args: str, env: dict[str, str] | None = None
+    tmp_path: Path,
+    body: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    env_name: str = "local",
 ) -> VerifyRun:
-    """`pytest --env=local -m smoke` with `body` as the environments file."""
+    """`pytest --env=<env_name> -m smoke` with `body` as the environments file."""
     envfile = tmp_path / "environments.toml"
     envfile.write_text(body)
     return run_pytest(
-        "--env=local",
+        f"--env={env_name}",
         f"--environments={envfile}",
         "-m",
         "smoke",

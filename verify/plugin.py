@@ -237,7 +237,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     run = run_state.current(item.config)
-    if run is not None and run_state.CHECK_ID in item.stash and run.deadline.passed():
+    own_skip = run_state.SKIP_REASON in item.stash
+    if (
+        run is not None
+        and run_state.CHECK_ID in item.stash
+        and not own_skip
+        and run.deadline.passed()
+    ):
         from verify.context import DeadlineExceeded
 
         raise DeadlineExceeded("not run", f"run deadline ({run.deadline.seconds:g} s) passed")

@@ -105,7 +105,9 @@ class VerdictReporter:
             return "internal error"
         if stop:
             return f"stopped early ({stop})"
-        if self.run.deadline.passed():
+        if self.run.deadline.passed() and any(
+            not e.call and not e.setup for e in self.ledger.entries.values()
+        ):
             return f"run deadline ({self.run.deadline.seconds:g} s) passed"
         return None
 

@@ -155,6 +155,10 @@ class Scheduler:
         A handle whose thread is stuck on a silent endpoint is not waited for: the threads are
         daemons, so the process still ends.
         """
+        if self.running():
+            budget_s = min(
+                budget_s, 0.3
+            )  # a probe is stuck on a silent endpoint: do not wait on it
         ends = time.monotonic() + budget_s
         for affinity, close in closers:
             thread = self._threads.get(affinity) if affinity else None

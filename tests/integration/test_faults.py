@@ -17,6 +17,7 @@ MESSAGES = {
     "api-slow": "ms; expected <= 750 ms",
     "api-down": "connection refused; expected HTTP 200",
     "api-wrong-version": "reports release '2026.11.25-3'; expected '2026.11.26-1'",
+    "api-401-echo": "answered HTTP 401; expected 200",
     "target-unhealthy": "1 of 2 targets not healthy",
     "target-single-az": "targets in 1 AZ ['eu-west-1a']; expected >= 2",
     "ecs-under-replicated": "running 1 of desired 2; expected running == desired",

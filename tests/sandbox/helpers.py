@@ -35,13 +35,21 @@ def http_get(url: str, timeout: float = 5.0) -> tuple[int | str, Any]:
     """(status, JSON body without the dependency report), or ("refused", None)."""
     try:
         with _NO_PROXY.open(url, timeout=timeout) as response:
-            return response.status, _without_checks(json.loads(response.read()))
+            return response.status, _body(response.read())
     except urllib.error.HTTPError as exc:
-        return exc.code, _without_checks(json.loads(exc.read()))
+        return exc.code, _body(exc.read())
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, ConnectionRefusedError):
             return "refused", None
         raise
+
+
+def _body(raw: bytes) -> Any:
+    """The JSON body, or the first line of a text one."""
+    try:
+        return _without_checks(json.loads(raw))
+    except ValueError:
+        return raw.decode(errors="replace").splitlines()[0]
 
 
 def _without_checks(body: Any) -> Any:

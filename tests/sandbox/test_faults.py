@@ -47,6 +47,7 @@ BROKEN: dict[str, Obs] = {
         "health": (200, {"status": "ok", "release": PREV}),
         "version": (200, {"release": PREV}),
     },
+    "api-401-echo": {"version": (401, "Unauthorized.")},
     "target-unhealthy": {
         "targets": [(IP_A, "unhealthy", "Target.FailedHealthChecks"), (IP_B, "healthy", None)]
     },

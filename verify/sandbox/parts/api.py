@@ -20,6 +20,11 @@ FAULTS = (
         also=("api.version",),
     ),
     Fault("api-wrong-version", "/version and /health report the previous release", "api.version"),
+    Fault(
+        "api-401-echo",
+        "/version answers 401 with a page echoing the request's headers (token included)",
+        "api.version",
+    ),
 )
 MODE_FAULTS = frozenset(f.name for f in FAULTS) - {"api-down"}
 
