@@ -65,7 +65,7 @@ class CheckModule(pytest.Module):
         if run is not None and not self.nodeid.startswith(MODULE_PREFIX):
             known = ", ".join(sorted(run.registry.components))
             raise self.CollectError(
-                f"{self.path.name}: no registered component owns these checks (known: {known}); "
+                f"no registered component owns these checks (known: {known}); "
                 "a component's registration names its checks module (see README, Adding a "
                 "component)"
             )
