@@ -15,7 +15,8 @@ from verify.secrets import Secret
     [
         ("authorization: Bearer abcdefgh123", "authorization: Bearer ***"),
         (
-            "{'X-Amz-Security-Token': b'FQoGZXIvYXdz', 'Authorization': b'AWS4 Credential=AKIAIOSFODNN7EXAMPLE/2026'}",
+            "{'X-Amz-Security-Token': b'FQoGZXIvYXdz', "
+            "'Authorization': b'AWS4 Credential=AKIAIOSFODNN7EXAMPLE/2026'}",
             "{'X-Amz-Security-Token': b'***', 'Authorization': b'*** Credential=***/2026'}",
         ),
         ('{"password": "hunter22"}', '{"password": "***"}'),

@@ -105,7 +105,7 @@ def test_registrations_are_checked() -> None:
         Registry([Component("thresholds", ecs.table, ecs.checks)])
     stray = Component("x", ecs.table, "verify.checks.test_x_missing")
     with pytest.raises(
-        RegistryError, match="checks module 'verify.checks.test_x_missing' not found"
+        RegistryError, match=r"checks module 'verify\.checks\.test_x_missing' not found"
     ):
         stray.checks_file  # noqa: B018
 
