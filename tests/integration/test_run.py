@@ -6,13 +6,20 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import CORE_CHECKS, REPO, VerifyRun, run_pytest, run_with_environments
+from tests.conftest import (
+    CORE_CHECKS,
+    REPO,
+    VerifyRun,
+    finished,
+    run_pytest,
+    run_with_environments,
+    subprocess_command,
+)
 
 
 def smoke(run_verify: Callable[..., VerifyRun], *args: str, **kw: Any) -> VerifyRun:
@@ -91,17 +98,32 @@ def test_xdist_fail_is_fail(
 
 
 def test_settle_waits_for_the_deploy_to_converge_and_says_so(
-    run_verify: Callable[..., VerifyRun], sandbox_dir: Path, broken: Callable[[str], None]
+    tmp_path: Path, sandbox_dir: Path, broken: Callable[[str], None]
 ) -> None:
     from verify import sandbox
 
     broken("ecs-under-replicated")
-    healer = threading.Timer(3.0, sandbox.heal, args=(sandbox_dir, "ecs-under-replicated"))
-    healer.start()
-    try:
-        run = smoke(run_verify, "--settle=60")
-    finally:
-        healer.join()
+    command, env = subprocess_command(
+        "--env=local",
+        "-m",
+        "smoke",
+        "--settle=120",
+        reports=tmp_path,
+        env={"VERIFY_SANDBOX_DIR": str(sandbox_dir)},
+    )
+    # The deploy converges once the run has seen it unconverged: heal on the first progress line.
+    proc = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    lines = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        if "verify settle: ecs.service_stable[app-api] still failing" in line:
+            sandbox.heal(sandbox_dir, "ecs-under-replicated")
+            break
+    stdout, stderr = proc.communicate(timeout=300)
+    run = finished(tmp_path, proc.returncode, "".join(lines) + stdout, stderr)
     assert run.outcome == "pass", run.output
     stable = run.check("ecs.service_stable[app-api]")
     assert stable["status"] == "passed" and stable["attempts"] > 1 and stable["flaky"] is True
@@ -120,7 +142,7 @@ def test_settle_gives_up_at_the_deadline(
     run_verify: Callable[..., VerifyRun], broken: Callable[[str], None]
 ) -> None:
     broken("ecs-under-replicated")
-    run = smoke(run_verify, "--settle=10")  # room for a slow first probe on a loaded machine
+    run = smoke(run_verify, "--settle=15")  # room for a slow first probe on a loaded machine
     assert run.outcome == "fail"
     stable = run.check("ecs.service_stable[app-api]")
     assert stable["status"] == "failed" and stable["attempts"] >= 2
