@@ -129,11 +129,11 @@ def observe(
     started = time.perf_counter()
     before = handle.round_trips
     notes: list[str] = []
-    script, clients = handle.call(commands(prefix, limits, scan_limit), timeout_s)
+    script, clients = handle.read(commands(prefix, limits, scan_limit), timeout_s, "queues")
     if isinstance(script, Exception) and "unknown command" in str(script).lower():
         notes.append("EVAL_RO unknown (Redis < 7): read with EVAL")
-        script, clients = handle.call(
-            commands(prefix, limits, scan_limit, read_only=False), timeout_s
+        script, clients = handle.read(
+            commands(prefix, limits, scan_limit, read_only=False), timeout_s, "queues"
         )
     if isinstance(script, Exception):
         raise ProbeError(f"{handle.target.url} queues", f"script refused: {clean(script)}")

@@ -118,3 +118,12 @@ for i, base in ipairs(KEYS) do
 end
 return out
 """
+
+# What a dedicated, least-privilege Redis user needs (README, "Redis ACL for verify"):
+# the probe reads only under the prefix (`%R~<prefix>:*`) ...
+ACL_PROBE = (
+    "+eval_ro +time +info +ping +llen +lrange +zcard +zcount +zrange +hexists +exists +hmget "
+    "+scard +pttl +client|list"
+)
+# ... and the canary writes only under the canary queue (`%RW~<prefix>:<canary queue>:*`).
+ACL_CANARY = "+eval +incr +hset +lpush +zadd +xadd +lrem +zrem +srem +del +zscore"

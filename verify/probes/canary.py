@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 JOB_NAME = "verify-canary"
 POLL_S = 0.1
 # LPUSH into wait and wake blocked workers (v5+ `marker`), as BullMQ's addStandardJob does.
+# KEYS[1] is `<prefix>:<queue>:id`: a key under the queue, so an ACL key pattern can allow it.
 ADD = r"""
-local base = KEYS[1]
+local base = string.sub(KEYS[1], 1, -4)
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if redis.call("HEXISTS", base .. ":meta", "paused") == 1 then return {"", now, "paused"} end
@@ -34,7 +35,7 @@ return {id, now, ""}
 """
 # Remove the canary from every state; a job a worker still holds (locked) is left to it.
 CLEAN = r"""
-local base, id = KEYS[1], ARGV[1]
+local base, id = string.sub(KEYS[1], 1, -4), ARGV[1]
 if redis.call("EXISTS", base .. ":" .. id .. ":lock") == 1 then return 0 end
 for _, list in ipairs({"wait", "paused", "active"}) do redis.call("LREM", base .. ":" .. list, 0, id) end
 for _, set in ipairs({"completed", "failed", "prioritized", "delayed"}) do
@@ -73,7 +74,7 @@ def run(
     base = f"{prefix}:{queue}"
     opts = json.dumps({"attempts": 1, "removeOnComplete": False, "removeOnFail": False})
     data = json.dumps({"canary": True, "by": "verify"})
-    (added,) = handle.call([("EVAL", ADD, 1, base, JOB_NAME, data, opts)], call_timeout())
+    (added,) = handle.read([("EVAL", ADD, 1, f"{base}:id", JOB_NAME, data, opts)], call_timeout(), "canary")
     if isinstance(added, Exception):
         raise ProbeError(f"{handle.target.url} {queue}", f"canary not enqueued: {clean(added)}")
     job_id, enqueued_ms, why = text(added[0]), int(added[1]), text(added[2])
@@ -83,10 +84,11 @@ def run(
     outcome, reason, now_ms = "timeout", None, enqueued_ms
     try:
         while True:
-            fields, finished, failed, clock = handle.call(
+            fields, finished, failed, clock = handle.read(
                 [("HMGET", f"{base}:{job_id}", "finishedOn", "failedReason"),
                  ("ZSCORE", f"{base}:completed", job_id), ("ZSCORE", f"{base}:failed", job_id), ("TIME",)],
                 call_timeout(),
+                "canary",
             )  # fmt: skip
             now_ms = int(clock[0]) * 1000 + int(clock[1]) // 1000
             if failed is not None:
@@ -99,6 +101,6 @@ def run(
                 break
             time.sleep(POLL_S)
     finally:
-        (cleaned,) = handle.call([("EVAL", CLEAN, 1, base, job_id)], call_timeout())
+        (cleaned,) = handle.read([("EVAL", CLEAN, 1, f"{base}:id", job_id)], call_timeout(), "canary")
     return CanaryObservation(queue, job_id, outcome, (now_ms - enqueued_ms) / 1000, timeout_s,
                              one_line(REDACT(reason), 200) if reason else None, cleaned == 1)  # fmt: skip

@@ -95,7 +95,9 @@ def get(
             return HttpObservation(shown_url, None, latency_ms, "", None, unreachable)
         raise ProbeError(shown_url, _failure_cause(error, url)) from None
     except (httpx.HTTPError, httpx.InvalidURL) as error:
-        raise ProbeError(shown_url, f"{type(error).__name__}: {one_line(REDACT(str(error)))}") from None
+        raise ProbeError(
+            shown_url, f"{type(error).__name__}: {one_line(REDACT(str(error)))}"
+        ) from None
     latency_ms = (time.perf_counter() - started) * 1000
     content = _inflate(raw, response.headers.get("content-encoding", ""), shown_url, max_body_bytes)
     encoding = response.charset_encoding or "utf-8"
@@ -110,9 +112,7 @@ def get(
     )
 
 
-def _read_raw(
-    response: httpx.Response, deadline: float, limit: int
-) -> tuple[bytes | None, bool]:
+def _read_raw(response: httpx.Response, deadline: float, limit: int) -> tuple[bytes | None, bool]:
     """Up to `limit` bytes as sent (still encoded), or None when the answer overruns `deadline`."""
     # httpx bounds each read, not the whole answer: check the deadline between chunks.
     chunks: list[bytes] = []

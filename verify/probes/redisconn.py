@@ -9,7 +9,6 @@ that leaves here holds it.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,8 +61,12 @@ class RedisHandle:
 
     def __init__(self, target: Target, password: str | None) -> None:
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         options: dict[str, Any] = {
+            # No retry: a refusal is the answer, and every retry would spend the deadline.
+            "retry": Retry(NoBackoff(), 0),
             "host": target.host,
             "port": target.port,
             "db": target.db,
@@ -120,6 +123,14 @@ class RedisHandle:
                 conn.disconnect()
                 raise self.unreachable_or_error(error) from None
 
+    def read(self, commands: list[tuple[Any, ...]], timeout_s: float, what: str) -> list[Any]:
+        """`call`, for probes that cannot judge a refusal: it is a ProbeError naming `what`
+        (redis.reachable is the check that FAILs on it)."""
+        try:
+            return self.call(commands, timeout_s)
+        except Unreachable as refused:
+            raise ProbeError(f"{self.target.url} {what}", f"Redis {refused}") from None
+
     def unreachable_or_error(self, error: BaseException) -> Exception:
         text = clean(error)
         if isinstance(error, ConnectionRefusedError) or "refused" in text.lower():
@@ -140,12 +151,3 @@ def clean(error: BaseException) -> str:
 
 def text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
-def timed(
-    handle: RedisHandle, commands: list[tuple[Any, ...]], timeout_s: float
-) -> tuple[list[Any], float]:
-    """`handle.call(...)` and how long it took in ms."""
-    started = time.perf_counter()
-    replies = handle.call(commands, timeout_s)
-    return replies, (time.perf_counter() - started) * 1000
