@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import ClassVar
 
+from verify.sandbox import procs
 from verify.sandbox.errors import SandboxError
 from verify.sandbox.part import Fault, PartContext, PartState
 from verify.sandbox.queues import faults, jobs, nodedeps, server, tlsca, workers
@@ -16,6 +17,16 @@ from verify.sandbox.queues.live import APP_SECRET, WORKERS_SECRET, Live
 from verify.sandbox.queues.server import ADMIN_USER, APP_USER, WORKER_USER, RedisConfig
 
 PORT_ATTEMPTS = 3
+# Workers a fault keeps stopped (health and a Redis restart leave them down).
+STOPPED_BY = {
+    "queue-no-workers": ("node-notifications", "py-notifications"),
+    "worker-restarting": ("py-emails",),
+}
+
+
+def kept_down(faults: set[str] | list[str]) -> set[str]:
+    """The workers `faults` keep stopped."""
+    return {name for fault in faults for name in STOPPED_BY.get(fault, ())}
 
 
 class RedisPart:
@@ -90,8 +101,6 @@ class RedisPart:
             return
         for name in [n for n in live.procs if n != "redis"]:
             if name == "producer":
-                from verify.sandbox import procs
-
                 procs.stop(live.procs.pop(name))
             else:
                 live.stop_worker(name)
@@ -107,11 +116,7 @@ class RedisPart:
                 if "redis-down" in state.faults
                 else "redis-server died"
             )
-        stopped = {
-            "queue-no-workers": ("node-notifications", "py-notifications"),
-            "worker-restarting": ("py-emails",),
-        }
-        expected_down = {n for f in state.faults for n in stopped.get(f, ())}
+        expected_down = kept_down(state.faults)
         dead = [
             w.name
             for w in workers.WORKERS
@@ -124,7 +129,7 @@ class RedisPart:
         current = set(state.faults)
         leaving, coming = current - active, active - current
         if "redis-down" in leaving:
-            self._restart(live)
+            self._restart(live, kept_down(current))
             current.discard("redis-down")
             leaving = {f for f in leaving if f != "redis-down"}
             # A restarted Redis (no persistence) lost what every other fault had put there.
@@ -151,26 +156,16 @@ class RedisPart:
 
     def _down(self, live: Live) -> None:
         """Stop the server; the workers and the producer stop too (their retry loops would die)."""
-        for name in [n for n in live.procs if n not in ("redis",)]:
-            if name == "producer":
-                from verify.sandbox import procs
+        self.stop(live.state)
 
-                procs.stop(live.procs.pop(name))
-            else:
-                live.stop_worker(name)
-        pid = live.procs.pop("redis", None)
-        if pid is not None:
-            server.stop(pid, live.config)
-
-    def _restart(self, live: Live) -> None:
+    def _restart(self, live: Live, down: set[str]) -> None:
         """Start the server again on its port, re-seed, start every worker and the producer."""
         live.procs["redis"] = server.start(live.config)
         admin = live.admin()
         try:
             jobs.run(live.app_options, lambda p: jobs.seed(p, live.now_ms(admin)))
-            live.start_workers(
-                [w.name for w in workers.WORKERS if not live.worker_alive(w.name)], admin
-            )
+            wanted = [w.name for w in workers.WORKERS if w.name not in down]
+            live.start_workers([n for n in wanted if not live.worker_alive(n)], admin)
             if "producer" not in live.procs:
                 live.procs["producer"] = workers.start_producer(live.app_options, live.logs)
         finally:
