@@ -74,7 +74,9 @@ def run(
     base = f"{prefix}:{queue}"
     opts = json.dumps({"attempts": 1, "removeOnComplete": False, "removeOnFail": False})
     data = json.dumps({"canary": True, "by": "verify"})
-    (added,) = handle.read([("EVAL", ADD, 1, f"{base}:id", JOB_NAME, data, opts)], call_timeout(), "canary")
+    (added,) = handle.read(
+        [("EVAL", ADD, 1, f"{base}:id", JOB_NAME, data, opts)], call_timeout(), "canary"
+    )
     if isinstance(added, Exception):
         raise ProbeError(f"{handle.target.url} {queue}", f"canary not enqueued: {clean(added)}")
     job_id, enqueued_ms, why = text(added[0]), int(added[1]), text(added[2])
@@ -101,6 +103,8 @@ def run(
                 break
             time.sleep(POLL_S)
     finally:
-        (cleaned,) = handle.read([("EVAL", CLEAN, 1, f"{base}:id", job_id)], call_timeout(), "canary")
+        (cleaned,) = handle.read(
+            [("EVAL", CLEAN, 1, f"{base}:id", job_id)], call_timeout(), "canary"
+        )
     return CanaryObservation(queue, job_id, outcome, (now_ms - enqueued_ms) / 1000, timeout_s,
                              one_line(REDACT(reason), 200) if reason else None, cleaned == 1)  # fmt: skip

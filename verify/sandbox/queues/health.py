@@ -16,7 +16,7 @@ _CLIENTS: dict[tuple[int, str], Any] = {}
 
 
 def check(config: dict[str, Any]) -> str:
-    """"ok", or raises (the API reports the error class and message, never the password)."""
+    """ "ok", or raises (the API reports the error class and message, never the password)."""
     import redis
     from redis.backoff import NoBackoff
     from redis.retry import Retry
