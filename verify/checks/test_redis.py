@@ -10,9 +10,10 @@ if TYPE_CHECKING:
     from verify.fixtures.core import CheckRecord
     from verify.probes.redisinfo import RedisObservation
 
-pytestmark = [pytest.mark.smoke, pytest.mark.synthetic]
+pytestmark = [pytest.mark.synthetic]  # redis.reachable gates (smoke); redis.memory is deep
 
 
+@pytest.mark.smoke
 def test_reachable(redis_server: RedisObservation, verify_check: CheckRecord) -> None:
     """Redis answers over its URL (TLS when rediss://) with the configured AUTH, as a primary."""
     obs = redis_server

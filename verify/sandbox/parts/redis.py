@@ -152,6 +152,10 @@ class RedisPart:
         if "redis-down" in coming:
             self._down(live)
             current.add("redis-down")
+        elif "redis-down" not in current and live.redis_alive():
+            self._revive(
+                live, kept_down(current)
+            )  # heal restores every worker, whatever stopped it
         state.faults = sorted(current)
 
     def _down(self, live: Live) -> None:
@@ -164,12 +168,23 @@ class RedisPart:
         admin = live.admin()
         try:
             jobs.run(live.app_options, lambda p: jobs.seed(p, live.now_ms(admin)))
-            wanted = [w.name for w in workers.WORKERS if w.name not in down]
-            live.start_workers([n for n in wanted if not live.worker_alive(n)], admin)
-            if "producer" not in live.procs:
-                live.procs["producer"] = workers.start_producer(live.app_options, live.logs)
         finally:
             admin.close()
+        self._revive(live, down)
+
+    def _revive(self, live: Live, down: set[str]) -> None:
+        """Start the workers (but those in `down`) and the producer that do not run."""
+        wanted = [w.name for w in workers.WORKERS if w.name not in down]
+        missing = [n for n in wanted if not live.worker_alive(n)]
+        if missing:
+            admin = live.admin()
+            try:
+                live.start_workers(missing, admin)
+            finally:
+                admin.close()
+        producer = live.procs.get("producer")
+        if producer is None or not procs.pid_alive(producer):
+            live.procs["producer"] = workers.start_producer(live.app_options, live.logs)
 
     def active(self, ctx: PartContext, state: PartState) -> frozenset[str]:
         live = Live(state)

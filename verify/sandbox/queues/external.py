@@ -42,8 +42,8 @@ def start(
 def alive(pid: int, marker: str) -> bool:
     """`pid` runs (a stopped process counts), is no zombie and its command line holds `marker`."""
     child = _CHILDREN.get(pid)
-    if child is not None and child.poll() is not None:
-        return False
+    if child is not None:  # ours: its command line may not show the marker yet (before exec)
+        return child.poll() is None
     proc = Path(f"/proc/{pid}")
     try:
         stat = (proc / "stat").read_text()

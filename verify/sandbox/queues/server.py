@@ -115,12 +115,21 @@ def start(config: RedisConfig) -> int:
     while True:
         if not external.alive(pid, config.marker()):
             raise SandboxError(f"redis-server exited while starting; see {base / 'redis.log'}")
-        if _listening(config.port):
+        if _ready(base / "redis.log", pid) and _listening(config.port):
             return pid
         if time.monotonic() > deadline:
             external.stop(pid, config.marker())
             raise SandboxError(f"redis-server not ready after {START_TIMEOUT_S:.0f} s")
         time.sleep(0.02)
+
+
+def _ready(log: Path, pid: int) -> bool:
+    """This server (not another one on the same port) logged that it accepts connections."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return False
+    return any(line.startswith(f"{pid}:") and "Ready to accept connections" in line for line in lines)
 
 
 def _listening(port: int) -> bool:
