@@ -42,6 +42,7 @@ test: install lint
 
 bench: install
 	$(BIN)/python bench/smoke_latency.py
+	$(BIN)/python bench/queues.py
 
 clean:
 	rm -rf $(VENV) reports/*.json reports/*.xml .sandbox

@@ -115,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         args.port, args.dir, args.release, args.previous_release, config.get("dependencies", {})
     )
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # stateless: nothing to clean up
+    # Warm up before announcing: the first /health must not pay imports and TLS handshakes.
+    dependency_checks(server.dependencies)
     readyfile.write(
         args.dir / readyfile.API_READY, {"pid": os.getpid(), "port": server.server_address[1]}
     )

@@ -6,13 +6,14 @@ from typing import TYPE_CHECKING
 
 from verify.sandbox.parts.api import ApiPart
 from verify.sandbox.parts.aws import AwsPart
+from verify.sandbox.parts.redis import RedisPart
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from verify.sandbox.part import Part
 
-PARTS: dict[str, Part] = {part.name: part for part in (AwsPart(), ApiPart())}
+PARTS: dict[str, Part] = {part.name: part for part in (AwsPart(), RedisPart(), ApiPart())}
 
 
 def needed_for(components: Iterable[str]) -> list[str]:
