@@ -232,6 +232,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     for item in items:
         mark_check(item, run)
+    # The plugin's own skips first: -x or Ctrl-C cannot turn "not configured" into "not run".
+    items.sort(key=lambda item: run_state.SKIP_REASON not in item.stash)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -17,9 +17,10 @@ def test_a_healthy_platform_passes(pytester: pytest.Pytester) -> None:
     result, verdict = gate(pytester, "healthy()", "--release", canned.RELEASE)
     assert result.ret == 0
     result.stdout.fnmatch_lines(
-        ["VERDICT: PASS env=prod checks=9 passed=9 failed=0 error=0 skipped=0 in *s"]
+        ["VERDICT: PASS env=prod checks=* passed=9 failed=0 error=0 skipped=* in *s"]
     )
-    assert verdict["verdict"] == "pass" and len(verdict["expected"]) == 9
+    assert verdict["verdict"] == "pass" and verdict["counts"]["passed"] == 9
+    assert len(verdict["expected"]) == len(verdict["checks"])
     assert verdict["selection"]["markexpr"] == "smoke"
 
 
@@ -31,12 +32,14 @@ def test_stopping_at_a_warning_failure_is_error_not_pass(pytester: pytest.Pytest
     )
     assert result.ret == 6
     assert verdict["verdict"] == "error"
-    assert verdict["reason"] == "stopped early (stopping after 1 failures): 8 of 9 checks not run"
+    assert verdict["reason"] == (
+        f"stopped early (stopping after 1 failures): 8 of {len(verdict['checks'])} checks not run"
+    )
     assert statuses(verdict)["alarms.none_firing"][0] == "failed"
     not_run = [c for c in verdict["checks"] if c["message"].startswith("not run: stopped early")]
     assert len(not_run) == 8
     result.stdout.fnmatch_lines(
-        ["VERDICT: ERROR (stopped early (stopping after 1 failures): 8 of 9 checks not run) *"]
+        ["VERDICT: ERROR (stopped early (stopping after 1 failures): 8 of * checks not run) *"]
     )
 
 
@@ -60,7 +63,7 @@ def test_ctrl_c_during_a_settle_wait_is_interrupted_never_passed(pytester: pytes
     assert verdict["reason"].startswith("interrupted: ")
     stable = statuses(verdict)["ecs.service_stable[app-api]"]
     assert stable == ("error", "interrupted while running")
-    result.stdout.fnmatch_lines(["VERDICT: ERROR (interrupted: * of 9 checks not run) *"])
+    result.stdout.fnmatch_lines(["VERDICT: ERROR (interrupted: * of * checks not run) *"])
 
 
 def test_a_fixture_that_raises_is_error_with_where(pytester: pytest.Pytester) -> None:
@@ -150,11 +153,12 @@ def test_an_internal_error_is_never_pass(pytester: pytest.Pytester) -> None:
 
 def test_zero_checks_selected_says_why(pytester: pytest.Pytester) -> None:
     pytester.makefile(".toml", environments=canned.ENVIRONMENTS)
-    result = pytester.runpytest("--env=prod", "-m", "deep", *QUIET)
+    result = pytester.runpytest("--env=prod", "-m", "nightly", *QUIET)
     assert result.ret == 5
     result.stdout.fnmatch_lines(
         [
-            "VERDICT: ERROR (zero gating checks: marker expression 'deep' selected none) env=prod checks=0 *"
+            "VERDICT: ERROR (zero gating checks: marker expression 'nightly' selected none) "
+            "env=prod checks=0 *"
         ]
     )
 

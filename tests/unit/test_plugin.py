@@ -91,10 +91,11 @@ def test_nothing_configured_is_error_never_pass(pytester: pytest.Pytester, envfi
             "verify: env=empty region=- account=- settle=0s deadline=120s rollback=off",
             "verify: release r1 (--release)",
             "verify: checking nothing (from environments.toml)",
-            "verify: not configured here: api, alb, ecs, alarms, secrets",
+            "verify: not configured here: api, alb, ecs, alarms, secrets*",
             "SKIP  alarms.none_firing: alarms is not configured for env empty",
-            "VERDICT: ERROR (zero gating checks: all 9 checks skipped, waived or warning-only) "
-            "env=empty checks=9 passed=0 failed=0 error=0 skipped=9 in *s",
+            "SKIP  2 checks: api is not configured for env empty (api.health, api.version)",
+            "VERDICT: ERROR (zero gating checks: all * checks skipped, waived or warning-only) "
+            "env=empty checks=* passed=0 failed=0 error=0 skipped=* in *s",
         ]
     )
     verdict = json.loads((pytester.path / "reports" / "verdict.json").read_text())
