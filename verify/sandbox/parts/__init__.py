@@ -7,12 +7,24 @@ from typing import TYPE_CHECKING
 from verify.sandbox.parts.api import ApiPart
 from verify.sandbox.parts.aws import AwsPart
 
+# frontends: the Next.js apps and the CloudFront stand-in in front of them
+from verify.sandbox.parts.edge import EdgePart
+from verify.sandbox.parts.frontends import FrontendsPart
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from verify.sandbox.part import Part
 
-PARTS: dict[str, Part] = {part.name: part for part in (AwsPart(), ApiPart())}
+PARTS: dict[str, Part] = {
+    part.name: part
+    for part in (
+        AwsPart(),
+        ApiPart(),
+        FrontendsPart(),
+        EdgePart(),
+    )
+}
 
 
 def needed_for(components: Iterable[str]) -> list[str]:
