@@ -6,6 +6,8 @@ from verify.components.alarms import COMPONENT as ALARMS
 from verify.components.alb import COMPONENT as ALB
 from verify.components.api import COMPONENT as API
 from verify.components.ecs import COMPONENT as ECS
+from verify.components.frontends import COMPONENT as FRONTENDS
 from verify.components.secrets import COMPONENT as SECRETS
 
 BUILTIN = (API, ALB, ECS, ALARMS, SECRETS)
+BUILTIN += (FRONTENDS,)
