@@ -51,4 +51,6 @@ def _attach(config: pytest.Config, kind: str, path: Path) -> None:
     import allure
 
     attachment = allure.attachment_type.PNG if kind == "screenshot" else None
-    allure.attach.file(str(path), name=kind, attachment_type=attachment, extension=path.suffix[1:])
+    allure.attach.file(  # type: ignore[no-untyped-call]
+        str(path), name=kind, attachment_type=attachment, extension=path.suffix[1:]
+    )

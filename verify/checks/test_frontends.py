@@ -100,7 +100,13 @@ def test_route(
             "dom_content_loaded_ms": _ms(run.dom_content_loaded_ms),
             "load_ms": _ms(run.load_ms),
         },
-        threshold={"status": 200, "console_errors": 0, "page_errors": 0, "failed_requests": 0, "load_ms": budget},
+        threshold={
+            "status": 200,
+            "console_errors": 0,
+            "page_errors": 0,
+            "failed_requests": 0,
+            "load_ms": budget,
+        },
         evidence=evidence,
     )
     where = f"{run.surface} {run.path}"
@@ -202,7 +208,10 @@ def test_assets_resolve(
         },
         threshold={"status": 200, "asset_cache_control": "immutable", "immutable_html": []},
         evidence=[f"GET {a.url} -> {a.status or a.unreachable}" for a in broken[:10]]
-        + [f"edge HTML {p.path}: cache-control {p.headers.get('cache-control', '-')}" for p in frontend_pages.edge],
+        + [
+            f"edge HTML {p.path}: cache-control {p.headers.get('cache-control', '-')}"
+            for p in frontend_pages.edge
+        ],
     )
     assert assets.referenced > 0, (
         f"{assets.surface}: the edge HTML references no /_next/static asset; expected a Next.js page"
@@ -237,7 +246,9 @@ def test_tls(frontend_tls: TlsObservation, verify_thresholds: Any, verify_check:
     where = f"{tls.host}:{tls.port}"
     assert tls.unreachable is None, f"{where}: {tls.unreachable}; expected a TLS handshake"
     assert tls.valid, f"{where}: certificate rejected ({tls.error}); expected a valid certificate"
-    assert protocol_at_least(tls.protocol, MIN_TLS), f"{where}: negotiated {tls.protocol}; expected >= {MIN_TLS}"
+    assert protocol_at_least(tls.protocol, MIN_TLS), (
+        f"{where}: negotiated {tls.protocol}; expected >= {MIN_TLS}"
+    )
     assert days is not None, f"{where}: certificate not verified (verify_tls = false); expected its expiry"
     assert days >= minimum, (
         f"{where}: certificate expires in {days:g} days ({tls.not_after:%Y-%m-%d}); "
@@ -257,10 +268,15 @@ def test_https_redirect(
     verify_check.record(
         observed={"status": r.status or r.unreachable, "location": r.location},
         threshold={"status": list(REDIRECTS), "location": "https://<same host>/..."},
-        evidence=[f"GET {r.url} -> {r.status or r.unreachable}" + (f", location {r.location}" if r.location else "")],
+        evidence=[
+            f"GET {r.url} -> {r.status or r.unreachable}"
+            + (f", location {r.location}" if r.location else "")
+        ],
     )
     assert r.unreachable is None, f"{r.url}: {r.unreachable}; expected a redirect to HTTPS"
-    assert r.status in REDIRECTS, f"{r.url} answered HTTP {r.status}; expected a redirect ({REDIRECTS}) to HTTPS"
+    assert r.status in REDIRECTS, (
+        f"{r.url} answered HTTP {r.status}; expected a redirect ({REDIRECTS}) to HTTPS"
+    )
     target = urlsplit(r.location or "")
     host = urlsplit(r.url).hostname
     assert target.scheme == "https" and target.hostname == host, (
@@ -286,7 +302,11 @@ def test_security_headers(
     minimum = verify_thresholds.hsts_min_age_s
     verify_check.record(
         observed={"missing": missing, "forbidden_present": present, "hsts_max_age": hsts},
-        threshold={"required": config.security_headers, "forbidden": config.forbidden_headers, "hsts_max_age": minimum},
+        threshold={
+            "required": config.security_headers,
+            "forbidden": config.forbidden_headers,
+            "hsts_max_age": minimum,
+        },
         evidence=[page.line(), *(f"{k}: {v}" for k, v in sorted(headers.items()))],
     )
     assert page.unreachable is None, f"{page.url}: {page.unreachable}; expected HTML"

@@ -8,6 +8,7 @@ from verify.components.api import COMPONENT as API
 from verify.components.ecs import COMPONENT as ECS
 from verify.components.frontends import COMPONENT as FRONTENDS
 from verify.components.secrets import COMPONENT as SECRETS
+from verify.registry import Component
 
-BUILTIN = (API, ALB, ECS, ALARMS, SECRETS)
+BUILTIN: tuple[Component, ...] = (API, ALB, ECS, ALARMS, SECRETS)
 BUILTIN += (FRONTENDS,)

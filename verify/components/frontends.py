@@ -54,13 +54,21 @@ class SurfaceConfig(Table):
     origin_url: HttpUrl | None = None  # the origin behind it, to compare build ids with
     http_url: HttpUrl | None = None  # plain-HTTP address of the edge; default: url with http://
     distribution_id: str | None = Field(None, min_length=1, max_length=64)
-    routes: list[str | RouteConfig] = Field(min_length=1, max_length=50)
+    routes: list[RouteConfig] = Field(min_length=1, max_length=50)  # "/path" or {path, marker}
     # "release": the app's generateBuildId returns the release; "consistent": ids only agree.
     build_id: Literal["release", "consistent"] = "consistent"
     verify_tls: bool = True
     ca_bundle: str | None = None  # PEM file of the CA to trust instead of the system store
     security_headers: list[str] = Field(DEFAULT_SECURITY_HEADERS, max_length=30)  # a|b: either
     forbidden_headers: list[str] = Field(["x-powered-by"], max_length=30)
+
+    @field_validator("routes", mode="before")
+    @classmethod
+    def _plain_paths(cls, value: Any) -> Any:
+        """A route given as a bare path is a route without marker."""
+        if isinstance(value, list):
+            return [{"path": item} if isinstance(item, str) else item for item in value]
+        return value
 
     @field_validator("url")
     @classmethod
@@ -78,7 +86,7 @@ class SurfaceConfig(Table):
         return self
 
     def route_list(self) -> list[RouteConfig]:
-        return [RouteConfig(path=r) if isinstance(r, str) else r for r in self.routes]
+        return list(self.routes)
 
     def route(self, path: str) -> RouteConfig:
         return next(r for r in self.route_list() if r.path == path)
@@ -196,16 +204,18 @@ def observe_assets(ctx: ProbeContext) -> dict[str, SurfaceAssets]:
 
     pages: dict[str, SurfacePages] = ctx.observe("frontends.pages")
     timeout = ctx.thresholds.http_timeout_s
-    return {
-        name: observe_assets(
+
+    def one(name: str) -> SurfaceAssets:
+        client = _client(ctx, name)
+        return observe_assets(
             name,
             pages[name].edge,
-            lambda url, name=name: observe_asset(_client(ctx, name), url, ctx.timeout(timeout)),
+            lambda url: observe_asset(client, url, ctx.timeout(timeout)),
             lambda fn, urls: _map(ctx, fn, urls),
             ctx.thresholds.frontend_max_assets,
         )
-        for name in _surfaces(ctx)
-    }
+
+    return {name: one(name) for name in _surfaces(ctx)}
 
 
 def observe_redirects(ctx: ProbeContext) -> dict[str, Redirect]:
@@ -281,7 +291,8 @@ def observe_browser(ctx: ProbeContext) -> dict[str, RouteRun]:
 
 
 def surface_config(table: FrontendsConfig, params: Mapping[str, Any]) -> SurfaceConfig:
-    return table.root[params.get("frontend_surface") or params.get("frontend_cdn_surface")]
+    name: str = params.get("frontend_surface") or params["frontend_cdn_surface"]
+    return table.root[name]
 
 
 def by_surface(key: str) -> Any:
@@ -314,6 +325,7 @@ def _routes(table: FrontendsConfig, ssr: bool) -> list[str]:
     ]
 
 
+SURFACE = ("frontend_surface",)
 COMPONENT = Component(
     name="frontends",
     table=FrontendsConfig,
@@ -336,11 +348,11 @@ COMPONENT = Component(
             by_surface("frontend_cdn_surface"),
             params=("frontend_cdn_surface",),
         ),
-        View("frontend_pages", "frontends.pages", by_surface("frontend_surface"), params=("frontend_surface",)),
+        View("frontend_pages", "frontends.pages", by_surface("frontend_surface"), params=SURFACE),
         View("frontend_ssr_page", "frontends.pages", ssr_page, params=("frontend_ssr_route",)),
-        View("frontend_assets", "frontends.assets", by_surface("frontend_surface"), params=("frontend_surface",)),
-        View("frontend_redirect", "frontends.redirect", by_surface("frontend_surface"), params=("frontend_surface",)),
-        View("frontend_tls", "frontends.tls", by_surface("frontend_surface"), params=("frontend_surface",)),
+        View("frontend_assets", "frontends.assets", by_surface("frontend_surface"), params=SURFACE),
+        View("frontend_redirect", "frontends.redirect", by_surface("frontend_surface"), params=SURFACE),
+        View("frontend_tls", "frontends.tls", by_surface("frontend_surface"), params=SURFACE),
         View("frontend_route_run", "frontends.browser", route_run, params=("frontend_route",)),
         View("frontend_route_config", None, route_config, params=("frontend_route",)),
     ),

@@ -12,6 +12,7 @@ refuses connections, and Chromium's own background traffic is switched off.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import shutil
@@ -154,9 +155,9 @@ def _spki(certificate: bytes) -> bytes:
     when the version is absent)."""
     _, body, _ = _der_item(certificate, 0)
     _, at, _ = _der_item(certificate, body)  # tbsCertificate's content
-    fields = []
+    fields: list[tuple[int, int, int]] = []
     while len(fields) < 7:
-        tag, start, end = _der_item(certificate, at)
+        tag, _, end = _der_item(certificate, at)
         fields.append((tag, at, end))
         at = end
     if fields[0][0] != 0xA0:  # no explicit version: subjectPublicKeyInfo is one earlier
@@ -183,7 +184,8 @@ def launch(allowed_hosts: list[str], trusted_spki: list[str], timeout_s: float) 
             args=args,
             proxy={
                 "server": f"http://127.0.0.1:{refuser.getsockname()[1]}",
-                "bypass": ",".join(sorted(set(allowed_hosts))),
+                # <-loopback>: loopback addresses too go to the refusing proxy unless allowed.
+                "bypass": ",".join(["<-loopback>", *sorted(set(allowed_hosts))]),
             },
             timeout=timeout_s * 1000,
         )
@@ -234,9 +236,10 @@ def visit(
 
     def on_response(response: Any) -> None:
         request = response.request
-        if response.status >= 400 and same_origin(response.url) and not _is_favicon(response.url):
-            if not (request.is_navigation_request() and request.frame.parent_frame is None):
-                failed.append(f"{request.method} {REDACT(response.url)} -> HTTP {response.status}")
+        main_document = request.is_navigation_request() and request.frame.parent_frame is None
+        counted = same_origin(response.url) and not _is_favicon(response.url) and not main_document
+        if response.status >= 400 and counted:
+            failed.append(f"{request.method} {REDACT(response.url)} -> HTTP {response.status}")
 
     def on_failed(request: Any) -> None:
         if same_origin(request.url) and not _is_favicon(request.url):
@@ -256,10 +259,9 @@ def visit(
         try:
             response = page.goto(url, wait_until="load", timeout=timeout_s * 1000)
             status = response.status if response is not None else None
-            try:
+            # A page that keeps polling is not broken: what it logged so far counts.
+            with contextlib.suppress(Error):
                 page.wait_for_load_state("networkidle", timeout=SETTLE_MS)
-            except Error:
-                pass  # a page that keeps polling is not broken; what it logged so far counts
         except Error as exc:
             error = one_line(REDACT(str(exc).split("\n", 1)[0]), 300)
         timings = _timings(page) if error is None else {}

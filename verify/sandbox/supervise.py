@@ -14,6 +14,7 @@ The spec comes on stdin as JSON: {"ready": path, "children": [{"name", "argv", "
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -32,10 +33,9 @@ _PR_SET_PDEATHSIG = 1
 
 def _die_with_parent() -> None:
     """In the child, before exec: SIGTERM when the supervisor goes away."""
-    try:
+    # Not Linux: the supervisor's own stop still covers it.
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # not Linux: the supervisor's own stop still covers it
-        pass
 
 
 def _listening(port: int) -> bool:
@@ -53,10 +53,8 @@ def _stop(children: dict[str, subprocess.Popen[bytes]], grace_s: float = 2.5) ->
         if not alive:
             return
         for child in alive:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(child.pid, sig)
-            except (ProcessLookupError, PermissionError):
-                pass
         ends = time.monotonic() + wait_s
         while time.monotonic() < ends and any(c.poll() is None for c in alive):
             time.sleep(0.05)

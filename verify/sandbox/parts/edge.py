@@ -216,7 +216,8 @@ def _generation_of(url: str, context: ssl.SSLContext | None) -> str | None:
     opener.addheaders = [("Connection", "close")]
     try:
         with opener.open(url, timeout=2) as response:
-            return response.headers.get("x-verify-edge-generation")
+            found: str | None = response.headers.get("x-verify-edge-generation")
+            return found
     except urllib.error.HTTPError as exc:
         return exc.headers.get("x-verify-edge-generation")
     except OSError:
@@ -303,4 +304,4 @@ def _overlay_client(ctx: PartContext, service: str) -> Any:
 
     session.events.register("before-send", add_token)
     config = Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30)
-    return session.client(service, endpoint_url=ctx.endpoints["aws"], config=config)
+    return session.client(service, endpoint_url=ctx.endpoints["aws"], config=config)  # type: ignore[call-overload]

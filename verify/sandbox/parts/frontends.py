@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from verify.sandbox import procs, readyfile, webbuild
-from verify.sandbox.supervise import start_supervised
 from verify.sandbox.part import Fault, PartContext, PartState
+from verify.sandbox.supervise import start_supervised
 
 READY = "frontends.ready.json"
 START_TIMEOUT_S = 120.0
@@ -77,11 +77,17 @@ class FrontendsPart:
                 write_faults(ctx.dir, name, [])
                 port = ports[name] = free_port()
                 app_dir = builds[release] / app
-                apps[name] = {"dir": str(app_dir), "release": release, "static": str(app_dir / ".next" / "static")}
+                apps[name] = {
+                    "dir": str(app_dir),
+                    "release": release,
+                    "static": str(app_dir / ".next" / "static"),
+                }
                 children.append(
                     {
                         "name": name,
-                        "argv": [webbuild.tool("node"), next_bin, "start", "-p", str(port), "-H", "127.0.0.1"],
+                        "argv": [
+                            webbuild.tool("node"), next_bin, "start", "-p", str(port), "-H", "127.0.0.1"
+                        ],
                         "cwd": str(app_dir),
                         "env": {
                             **webbuild.NODE_ENV,
@@ -92,7 +98,8 @@ class FrontendsPart:
                         "log": str(ctx.dir / "frontends" / f"{name}.log"),
                     }
                 )
-        ready = start_supervised(ctx.dir / READY, children, ctx.dir / "frontends" / "supervise.log", START_TIMEOUT_S)
+        log = ctx.dir / "frontends" / "supervise.log"
+        ready = start_supervised(ctx.dir / READY, children, log, START_TIMEOUT_S)
         ctx.progress(
             "Next.js apps ready: "
             + ", ".join(f"{n} 127.0.0.1:{p}" for n, p in ports.items() if not n.endswith("-previous"))
