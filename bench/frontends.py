@@ -26,6 +26,37 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKS = REPO / "verify" / "checks" / "test_frontends.py"
+HEAD = """[environments.local]
+sandbox = true
+aws = { region = "eu-west-1", endpoint_url = "sandbox:aws", account_id = "123456789012" }
+"""
+
+
+def _toml(value: object) -> str:
+    """A TOML value for what the frontends tables hold (strings, bools, lists, flat tables)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    return str(value)
+
+
+def environments_file(directory: Path) -> Path:
+    """The repository's `local` frontends tables alone (the bench starts only their parts)."""
+    import tomllib
+
+    local = tomllib.loads((REPO / "environments.toml").read_text())["environments"]["local"]
+    lines = [HEAD]
+    for surface, table in local["frontends"].items():
+        lines.append(f"[environments.local.frontends.{surface}]")
+        lines += [f"{key} = {_toml(value)}" for key, value in table.items()]
+    path = directory / "environments.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def main() -> int:
@@ -82,6 +113,7 @@ def main() -> int:
 
             env = {k: v for k, v in os.environ.items() if not k.startswith(("VERIFY_", "PYTEST_"))}
             env["VERIFY_SANDBOX_DIR"] = str(directory)
+            env["VERIFY_ENVIRONMENTS"] = str(environments_file(Path(tmp)))
             sections, verdicts = [], []
             for n in range(args.runs):
                 reports = Path(tmp) / f"reports-{n}"
@@ -95,7 +127,7 @@ def main() -> int:
                 sections.append(time.perf_counter() - began)
                 verdict = json.loads((reports / "verdict.json").read_text())
                 if verdict["verdict"] != "pass":
-                    raise SystemExit(proc.stdout[-3000:])
+                    raise SystemExit(f"frontend section: {verdict['verdict']}\n{proc.stdout[-3000:]}")
                 verdicts.append(verdict["duration_s"])
             print(f"frontend section (2 surfaces x 3 routes, 24 checks): median wall "
                   f"{statistics.median(sections):.2f} s per pytest run "

@@ -19,10 +19,16 @@ def frontend_run(
     """`pytest --env=local -m "smoke or deep"` of the frontend checks only, with the release;
     `frontend_run("support")` runs one surface's checks (the sandbox's faults act on support)."""
 
-    def run(surface: str | None = None) -> VerifyRun:
+    def run(surface: str | None = None, *extra: str) -> VerifyRun:
         narrow = ["-k", surface] if surface else []
         return run_verify(
-            "--env=local", "-m", "smoke or deep", f"--release={sandbox_state.release}", *narrow, CHECKS
+            "--env=local",
+            "-m",
+            "smoke or deep",
+            f"--release={sandbox_state.release}",
+            *narrow,
+            *extra,
+            CHECKS,
         )
 
     return run

@@ -10,10 +10,11 @@ from tests.conftest import VerifyRun
 
 
 def test_failing_route_keeps_screenshot_and_trace(
-    broken: Callable[[str], None], frontend_run: Callable[..., VerifyRun]
+    broken: Callable[[str], None], frontend_run: Callable[..., VerifyRun], tmp_path: Path
 ) -> None:
     broken("ssr-console-error")
-    run = frontend_run("support")
+    allure = tmp_path / "allure"
+    run = frontend_run("support", f"--alluredir={allure}")
     failed = run.check("frontends.route[support:/dashboard]")
     assert failed["status"] == "failed"
     kept = {
@@ -28,6 +29,8 @@ def test_failing_route_keeps_screenshot_and_trace(
     assert kept["screenshot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with zipfile.ZipFile(kept["trace"]) as trace:
         assert any(name.endswith(".trace") for name in trace.namelist())
-    # Only the failing route kept artifacts.
+    # Only the failing route kept artifacts; Allure got them too.
     folders = {p.name for p in (run.reports / "artifacts").iterdir()}
     assert folders == {"frontends.route_support_dashboard"}
+    attached = {p.suffix for p in allure.glob("*-attachment.*")}
+    assert {".png", ".zip"} <= attached, sorted(p.name for p in allure.iterdir())

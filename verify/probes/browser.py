@@ -249,7 +249,7 @@ def visit(
     started = time.perf_counter()
     try:
         context.set_default_timeout(timeout_s * 1000)
-        context.tracing.start(screenshots=True, snapshots=True)
+        context.tracing.start(screenshots=False, snapshots=True)  # DOM snapshots; one PNG on failure
         page = context.new_page()
         page.on("console", on_console)
         page.on("pageerror", lambda error: page_errors.append(one_line(REDACT(str(error)), 300)))
