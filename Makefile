@@ -47,6 +47,7 @@ bench: install
 frontend-deps:
 	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	[ -e /usr/lib/nginx/modules/ngx_http_perl_module.so ] || missing="$$missing libnginx-mod-http-perl"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
 	  else echo "install:$$missing (apt-get install$$missing)" >&2; exit 1; fi; \

@@ -29,7 +29,8 @@ def keep(
     if not artifacts:
         return []
     target = Path(reports_dir) / "artifacts" / folder_name(check_id)
-    target.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(target, ignore_errors=True)  # a previous run's files must not pass for this one's
+    target.mkdir(parents=True)
     lines = []
     for kind, source in sorted(artifacts.items()):
         path = Path(source)

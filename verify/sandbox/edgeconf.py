@@ -14,6 +14,22 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+PERL_MODULE = Path("/usr/lib/nginx/modules/ngx_http_perl_module.so")  # libnginx-mod-http-perl
+# CloudFront's `age` on a hit: seconds since the cached response's (origin's) Date.
+AGE = """
+    perl_set $edge_age 'sub {
+        my $r = shift;
+        my $status = $r->variable("upstream_cache_status") || "";
+        return "" unless $status eq "HIT" || $status eq "STALE";
+        my $date = $r->variable("sent_http_date") || "";
+        my %month = (Jan=>0, Feb=>1, Mar=>2, Apr=>3, May=>4, Jun=>5,
+                     Jul=>6, Aug=>7, Sep=>8, Oct=>9, Nov=>10, Dec=>11);
+        return "0" unless $date =~ /(\\d+) (\\w{3}) (\\d{4}) (\\d+):(\\d+):(\\d+)/;
+        require Time::Local;
+        my $age = time() - Time::Local::timegm($6, $5, $4, $1, $month{$2}, $3);
+        return $age > 0 ? "$age" : "0";
+    }';
+"""
 EXPIRING_DAYS = 3  # tls-expiring: the certificate the edge serves then
 VALID_DAYS = 90
 HTML_FAULTS = {"asset-missing", "build-id-mismatch"}
@@ -120,14 +136,17 @@ def render(
 ) -> str:
     """nginx.conf for `surfaces` with `faults` in effect on `faulty_surface`."""
     user = "user root root;\n" if os.geteuid() == 0 else ""
+    perl = PERL_MODULE.exists()
     servers = "".join(
-        _servers(s, tls, faults if s.name == faulty_surface else frozenset(), generation, via)
+        _servers(s, tls, faults if s.name == faulty_surface else frozenset(), generation, via, perl)
         for s in surfaces
     )
     temp = prefix / "tmp"
+    load = f"load_module {PERL_MODULE};\n" if perl else ""
+    age = AGE if perl else ""
     return f"""# verify sandbox edge (CloudFront stand-in); generation {generation}
 # faults: {",".join(sorted(faults))}
-{user}worker_processes 1;
+{load}{user}worker_processes 1;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
 events {{ worker_connections 512; }}
@@ -149,13 +168,19 @@ http {{
     }}
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_session_cache shared:edge_tls:1m;
-{servers}}}
+{age}{servers}}}
 """
 
 
 def _servers(
-    s: SurfacePorts, tls: dict[str, str], faults: frozenset[str], generation: int, via: str
+    s: SurfacePorts,
+    tls: dict[str, str],
+    faults: frozenset[str],
+    generation: int,
+    via: str,
+    age: bool,
 ) -> str:
+    age_header = "add_header age $edge_age always;" if age else "# no perl module: no age header"
     cert = tls["expiring"] if "tls-expiring" in faults else tls["cert"]
     # asset-missing: HTML from the previous release (what a stale edge still holds), assets from
     # the release; build-id-mismatch: the whole surface still on the previous release.
@@ -181,8 +206,10 @@ def _servers(
         proxy_cache_valid 200 301 1d;
         proxy_cache_valid 404 10s;
         proxy_hide_header X-Powered-By;
+        proxy_pass_header Date;
         add_header x-cache $edge_x_cache always;
         add_header via "1.1 {via}.cloudfront.net (CloudFront)" always;
+        {age_header}
         add_header x-amz-cf-pop "LCL50-P1" always;
         add_header x-amz-cf-id $request_id always;
         add_header strict-transport-security "max-age=31536000; includeSubDomains" always;
