@@ -88,6 +88,8 @@ class EdgePart:
     aws_extension: ClassVar[str | None] = "verify.sandbox.edge_aws:EXTENSION"
 
     def start(self, ctx: PartContext) -> PartState:
+        if "frontends" not in ctx.parts:
+            raise SandboxError("the edge fronts the frontends part: start both (--parts frontends,edge)")
         frontends = ctx.parts["frontends"].data
         prefix = ctx.dir / "edge"
         shutil.rmtree(prefix, ignore_errors=True)
