@@ -23,6 +23,23 @@ ECS_CHECKS = {
 AWS_CHECKS = {"alb.targets_healthy", "alarms.none_firing", "secrets.present", *ECS_CHECKS}
 SMOKE_CHECKS = {"api.health", "api.version", *AWS_CHECKS}  # the local env's, with --release
 
+# frontends: the local env's frontend smoke checks; the CloudFront ones read AWS, the rest the edge.
+FRONTEND_AWS_CHECKS = {
+    f"frontends.{check}[{surface}]"
+    for check in ("distribution_deployed", "invalidation_complete")
+    for surface in ("support", "portal")
+}
+FRONTEND_EDGE_CHECKS = {
+    *(f"frontends.{c}[{s}]" for c in ("build_id", "assets_resolve", "tls", "https_redirect")
+      for s in ("support", "portal")),
+    *(f"frontends.route[{r}]" for r in ("support:/", "support:/tickets", "support:/dashboard",
+                                         "portal:/", "portal:/trips", "portal:/account")),
+    *(f"frontends.ssr_content[{r}]" for r in ("support:/tickets", "support:/dashboard",
+                                               "portal:/trips", "portal:/account")),
+}
+AWS_CHECKS |= FRONTEND_AWS_CHECKS
+SMOKE_CHECKS |= FRONTEND_AWS_CHECKS | FRONTEND_EDGE_CHECKS
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _names_resolve_locally() -> Iterator[None]:
