@@ -25,6 +25,13 @@ ECS_CHECKS = {
 AWS_CHECKS = {"alb.targets_healthy", "alarms.none_firing", "secrets.present", *ECS_CHECKS}
 CORE_CHECKS = {"api.health", "api.version", *AWS_CHECKS}  # the core components' smoke checks
 
+# The CloudFront checks read AWS too: an AWS-wide fault makes them ERROR with the rest.
+AWS_CHECKS |= {
+    f"frontends.{check}[{surface}]"
+    for check in ("distribution_deployed", "invalidation_complete")
+    for surface in ("support", "portal")
+}
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _names_resolve_locally() -> Iterator[None]:

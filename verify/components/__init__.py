@@ -6,8 +6,9 @@ from verify.components.alarms import COMPONENT as ALARMS
 from verify.components.alb import COMPONENT as ALB
 from verify.components.api import COMPONENT as API
 from verify.components.ecs import COMPONENT as ECS
+from verify.components.frontends import COMPONENT as FRONTENDS
 from verify.components.queues import COMPONENT as QUEUES
 from verify.components.redis import COMPONENT as REDIS
 from verify.components.secrets import COMPONENT as SECRETS
 
-BUILTIN = (API, ALB, ECS, ALARMS, SECRETS, REDIS, QUEUES)
+BUILTIN = (API, ALB, ECS, ALARMS, SECRETS, REDIS, QUEUES, FRONTENDS)

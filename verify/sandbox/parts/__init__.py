@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from verify.sandbox.parts.api import ApiPart
 from verify.sandbox.parts.aws import AwsPart
+from verify.sandbox.parts.edge import EdgePart
+from verify.sandbox.parts.frontends import FrontendsPart
 from verify.sandbox.parts.redis import RedisPart
 
 if TYPE_CHECKING:
@@ -13,7 +15,10 @@ if TYPE_CHECKING:
 
     from verify.sandbox.part import Part
 
-PARTS: dict[str, Part] = {part.name: part for part in (AwsPart(), RedisPart(), ApiPart())}
+PARTS: dict[str, Part] = {
+    part.name: part
+    for part in (AwsPart(), RedisPart(), ApiPart(), FrontendsPart(), EdgePart())
+}
 
 
 def needed_for(components: Iterable[str]) -> list[str]:
