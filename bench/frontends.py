@@ -75,7 +75,9 @@ def main() -> int:
         directory.mkdir()
         started = time.perf_counter()
         state = sandbox.up(directory, parts=["frontends", "edge"], progress=lambda line: None)
-        print(f"sandbox start (aws, frontends, edge; builds cached): {time.perf_counter() - started:.2f} s")
+        print(
+            f"sandbox start (aws, frontends, edge; builds cached): {time.perf_counter() - started:.2f} s"
+        )
         try:
             launches = []
             for _ in range(args.launches):
@@ -83,8 +85,10 @@ def main() -> int:
                 handle = browser.launch(["127.0.0.1"], [], 60)
                 launches.append(time.perf_counter() - began)
                 handle.close()
-            print(f"browser launch: median {statistics.median(launches):.2f} s "
-                  f"(min {min(launches):.2f}, max {max(launches):.2f}; n={len(launches)})")
+            print(
+                f"browser launch: median {statistics.median(launches):.2f} s "
+                f"(min {min(launches):.2f}, max {max(launches):.2f}; n={len(launches)})"
+            )
 
             ca = state.endpoints["edge_ca"]
             handle = browser.launch(["127.0.0.1"], browser.spki_hashes(ca), 60)
@@ -97,19 +101,35 @@ def main() -> int:
                 for surface, paths in routes.items():
                     for path in paths:
                         url = join(state.endpoints[f"{surface}_edge"], path)
-                        browser.visit(handle, surface, path, url, timeout_s=30, budget_ms=60_000,
-                                      ignore_https_errors=False)  # warm-up
+                        browser.visit(
+                            handle,
+                            surface,
+                            path,
+                            url,
+                            timeout_s=30,
+                            budget_ms=60_000,
+                            ignore_https_errors=False,
+                        )  # warm-up
                         for _ in range(args.visits):
-                            run = browser.visit(handle, surface, path, url, timeout_s=30,
-                                                budget_ms=60_000, ignore_https_errors=False)
+                            run = browser.visit(
+                                handle,
+                                surface,
+                                path,
+                                url,
+                                timeout_s=30,
+                                budget_ms=60_000,
+                                ignore_https_errors=False,
+                            )
                             if run.status != 200:
                                 raise SystemExit(f"{url}: {run.status} {run.error}")
                             walls.append(run.wall_ms / 1000)
             finally:
                 handle.close()
-            print(f"warm route check: median {statistics.median(walls):.2f} s "
-                  f"(p90 {statistics.quantiles(walls, n=10)[-1]:.2f}, max {max(walls):.2f}; "
-                  f"n={len(walls)}; goal <= 1.5 s)")
+            print(
+                f"warm route check: median {statistics.median(walls):.2f} s "
+                f"(p90 {statistics.quantiles(walls, n=10)[-1]:.2f}, max {max(walls):.2f}; "
+                f"n={len(walls)}; goal <= 1.5 s)"
+            )
 
             env = {k: v for k, v in os.environ.items() if not k.startswith(("VERIFY_", "PYTEST_"))}
             env["VERIFY_SANDBOX_DIR"] = str(directory)
@@ -119,19 +139,39 @@ def main() -> int:
                 reports = Path(tmp) / f"reports-{n}"
                 began = time.perf_counter()
                 proc = subprocess.run(
-                    [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-                     "--env=local", "-m", "smoke or deep", f"--release={state.release}",
-                     f"--reports-dir={reports}", str(CHECKS)],
-                    cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False,
+                    [
+                        sys.executable,
+                        "-m",
+                        "pytest",
+                        "-p",
+                        "no:cacheprovider",
+                        "-q",
+                        "--env=local",
+                        "-m",
+                        "smoke or deep",
+                        f"--release={state.release}",
+                        f"--reports-dir={reports}",
+                        str(CHECKS),
+                    ],
+                    cwd=REPO,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=600,
+                    check=False,
                 )
                 sections.append(time.perf_counter() - began)
                 verdict = json.loads((reports / "verdict.json").read_text())
                 if verdict["verdict"] != "pass":
-                    raise SystemExit(f"frontend section: {verdict['verdict']}\n{proc.stdout[-3000:]}")
+                    raise SystemExit(
+                        f"frontend section: {verdict['verdict']}\n{proc.stdout[-3000:]}"
+                    )
                 verdicts.append(verdict["duration_s"])
-            print(f"frontend section (2 surfaces x 3 routes, 24 checks): median wall "
-                  f"{statistics.median(sections):.2f} s per pytest run "
-                  f"(verdict duration_s median {statistics.median(verdicts):.2f} s; n={len(sections)})")
+            print(
+                f"frontend section (2 surfaces x 3 routes, 24 checks): median wall "
+                f"{statistics.median(sections):.2f} s per pytest run "
+                f"(verdict duration_s median {statistics.median(verdicts):.2f} s; n={len(sections)})"
+            )
         finally:
             sandbox.down(directory)
     return 0

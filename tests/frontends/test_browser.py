@@ -11,7 +11,9 @@ import pytest
 
 from verify.probes import browser
 
-PAGE = b"<html><head><title>t</title></head><body><p>hello</p><img src='/missing.png'></body></html>"
+PAGE = (
+    b"<html><head><title>t</title></head><body><p>hello</p><img src='/missing.png'></body></html>"
+)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -53,7 +55,9 @@ def handle() -> Iterator[browser.BrowserHandle]:
 
 
 def _visit(handle: browser.BrowserHandle, url: str) -> browser.RouteRun:
-    return browser.visit(handle, "t", "/", url, timeout_s=20, budget_ms=10_000, ignore_https_errors=False)
+    return browser.visit(
+        handle, "t", "/", url, timeout_s=20, budget_ms=10_000, ignore_https_errors=False
+    )
 
 
 def test_a_host_that_is_not_configured_is_never_reached(
@@ -64,7 +68,9 @@ def test_a_host_that_is_not_configured_is_never_reached(
     assert "ERR_PROXY_CONNECTION_FAILED" in run.error
 
 
-def test_failed_subresource_counts_but_favicon_does_not(handle: browser.BrowserHandle, allowed: str) -> None:
+def test_failed_subresource_counts_but_favicon_does_not(
+    handle: browser.BrowserHandle, allowed: str
+) -> None:
     run = _visit(handle, allowed + "/")
     assert run.status == 200
     assert run.failed_requests == (f"GET {allowed}/missing.png -> HTTP 404",)

@@ -22,7 +22,10 @@ def _summary(dist_id: str, status: str) -> dict[str, Any]:
         "DomainName": f"{dist_id.lower()}.cloudfront.net",
         "Aliases": {"Quantity": 0},
         "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "o.example.test"}]},
-        "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "redirect-to-https"},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "o",
+            "ViewerProtocolPolicy": "redirect-to-https",
+        },
         "CacheBehaviors": {"Quantity": 0},
         "CustomErrorResponses": {"Quantity": 0},
         "Comment": "",
@@ -63,12 +66,24 @@ def test_status_enabled_and_newest_invalidation(client: Any) -> None:
     stub = Stubber(client)
     stub.add_response(
         "list_distributions",
-        {"DistributionList": {"Marker": "", "MaxItems": 100, "IsTruncated": False, "Quantity": 2,
-                              "Items": [_summary("E1", "InProgress"), _summary("E2", "Deployed")]}},
+        {
+            "DistributionList": {
+                "Marker": "",
+                "MaxItems": 100,
+                "IsTruncated": False,
+                "Quantity": 2,
+                "Items": [_summary("E1", "InProgress"), _summary("E2", "Deployed")],
+            }
+        },
     )
-    stub.add_response("list_invalidations", _invalidations(("I1", "Completed", 9), ("I2", "InProgress", 10)),
-                      {"DistributionId": "E1", "MaxItems": "100"})
-    stub.add_response("list_invalidations", _invalidations(), {"DistributionId": "E2", "MaxItems": "100"})
+    stub.add_response(
+        "list_invalidations",
+        _invalidations(("I1", "Completed", 9), ("I2", "InProgress", 10)),
+        {"DistributionId": "E1", "MaxItems": "100"},
+    )
+    stub.add_response(
+        "list_invalidations", _invalidations(), {"DistributionId": "E2", "MaxItems": "100"}
+    )
     with stub:
         found = cloudfront.observe_distributions(
             client, {"support": "E1", "portal": "E2", "gone": "E9"}, max_workers=1

@@ -42,7 +42,10 @@ def test_surface_table_loads(tmp_path: Path) -> None:
             '[environments.prod.frontends.portal]\nurl = "https://p.test"\nroutes = ["/"]\nbudget = 1',
             "environments.prod.frontends.portal.budget: unknown key",
         ),
-        ('[environments.prod.frontends.support.extra]\nx = 1', "frontends.support.extra: unknown key"),
+        (
+            "[environments.prod.frontends.support.extra]\nx = 1",
+            "frontends.support.extra: unknown key",
+        ),
     ],
 )
 def test_unknown_or_bad_keys_name_their_path(tmp_path: Path, extra: str, message: str) -> None:
@@ -54,7 +57,9 @@ def test_unknown_or_bad_keys_name_their_path(tmp_path: Path, extra: str, message
 
 def test_edge_url_must_be_https(tmp_path: Path) -> None:
     path = tmp_path / "environments.toml"
-    path.write_text('[environments.prod.frontends.support]\nurl = "http://s.test"\nroutes = ["/"]\n')
+    path.write_text(
+        '[environments.prod.frontends.support]\nurl = "http://s.test"\nroutes = ["/"]\n'
+    )
     with pytest.raises(ConfigError, match=r"frontends\.support\.url: must start with https://"):
         load(path, "prod", discover())
 
@@ -64,7 +69,9 @@ def test_route_paths_are_checked(tmp_path: Path) -> None:
     path.write_text(
         '[environments.prod.frontends.support]\nurl = "https://s.test"\nroutes = ["login", "/"]\n'
     )
-    with pytest.raises(ConfigError, match=r"frontends\.support\.routes\.0\.path: must start with '/'"):
+    with pytest.raises(
+        ConfigError, match=r"frontends\.support\.routes\.0\.path: must start with '/'"
+    ):
         load(path, "prod", discover())
 
 

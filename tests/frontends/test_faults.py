@@ -27,7 +27,11 @@ CAUGHT_BY = {
     ),
     "build-id-mismatch": (
         "frontends.build_id[support]",
-        ("edge build id '2026.11.25-3'", "the origin serves ['2026.11.26-1']", "expected the origin's"),
+        (
+            "edge build id '2026.11.25-3'",
+            "the origin serves ['2026.11.26-1']",
+            "expected the origin's",
+        ),
     ),
     "tls-expiring": (
         "frontends.tls[support]",

@@ -38,7 +38,9 @@ def test_app_router_html_has_no_next_data(origin_html: dict[str, tuple[str, str]
 
 
 @pytest.mark.parametrize("kind", ["pages", "app-ssr"])
-def test_assets_of_real_build(kind: str, origin_html: dict[str, tuple[str, str]], sandbox_state: Any) -> None:
+def test_assets_of_real_build(
+    kind: str, origin_html: dict[str, tuple[str, str]], sandbox_state: Any
+) -> None:
     url, html = origin_html[kind]
     assets = nextjs.asset_urls(html, url)
     assert assets and len(assets) == len(set(assets))

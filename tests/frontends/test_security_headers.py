@@ -42,7 +42,10 @@ def test_missing_required_header_fails(tmp_path: Path, sandbox_dir: Path) -> Non
 def test_forbidden_header_fails_and_edge_defaults_pass(tmp_path: Path, sandbox_dir: Path) -> None:
     run = _run(tmp_path, sandbox_dir, "x-content-type-options", "via")
     assert run.outcome == "fail", run.output
-    assert "sends via; expected it hidden" in run.check("frontends.security_headers[support]")["message"]
+    assert (
+        "sends via; expected it hidden"
+        in run.check("frontends.security_headers[support]")["message"]
+    )
     (tmp_path / "ok").mkdir()
     ok = _run(tmp_path / "ok", sandbox_dir, "referrer-policy", "x-powered-by")
     assert ok.outcome == "pass", ok.output

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import AWS_CHECKS, VerifyRun
+from tests.conftest import AWS_CHECKS, CORE_ONLY, VerifyRun
 from verify.sandbox import faults
 from verify.sandbox.catalog import OWNER
 
@@ -40,7 +40,7 @@ NORMAL = sorted(f.name for f in faults() if f.expect == "pass" and f.name in COR
 
 @pytest.fixture
 def smoke(run_verify: Callable[..., VerifyRun]) -> Callable[[], VerifyRun]:
-    return lambda: run_verify("--env=local", "-m", "smoke")
+    return lambda: run_verify("--env=local", "-m", "smoke", *CORE_ONLY)
 
 
 @pytest.mark.parametrize("fault", FAILING)

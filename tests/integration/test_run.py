@@ -13,17 +13,18 @@ from typing import Any
 
 from tests.conftest import (
     CORE_CHECKS,
+    CORE_ONLY,
     REPO,
     VerifyRun,
     finished,
-    run_pytest,
     run_with_environments,
     subprocess_command,
 )
 
 
 def smoke(run_verify: Callable[..., VerifyRun], *args: str, **kw: Any) -> VerifyRun:
-    return run_verify("--env=local", "-m", "smoke", *args, **kw)
+    """The core components' smoke checks against the session sandbox."""
+    return run_verify("--env=local", "-m", "smoke", *CORE_ONLY, *args, **kw)
 
 
 def test_healthy_sandbox_passes_with_reports(
@@ -34,7 +35,14 @@ def test_healthy_sandbox_passes_with_reports(
 ) -> None:
     summary = tmp_path / "step-summary.md"
     allure_dir = tmp_path / "allure"
-    run = smoke(run_verify, f"--alluredir={allure_dir}", env={"GITHUB_STEP_SUMMARY": str(summary)})
+    # Every component, once: the whole local environment.
+    run = run_verify(
+        "--env=local",
+        "-m",
+        "smoke",
+        f"--alluredir={allure_dir}",
+        env={"GITHUB_STEP_SUMMARY": str(summary)},
+    )
     assert run.exit_code == 0, run.output
     assert run.verdict is not None and run.outcome == "pass"
     assert run.verdict["schema_version"] == 1
@@ -107,6 +115,7 @@ def test_settle_waits_for_the_deploy_to_converge_and_says_so(
         "--env=local",
         "-m",
         "smoke",
+        *CORE_ONLY,
         "--settle=120",
         reports=tmp_path,
         env={"VERIFY_SANDBOX_DIR": str(sandbox_dir)},
@@ -154,15 +163,12 @@ def test_local_starts_a_sandbox_when_none_is_up_stops_it_and_leaves_no_directory
     from verify import sandbox
 
     directory = tmp_path / "fresh-sandbox"
-    run = run_pytest(
-        "--env=local",
-        "-m",
-        "smoke",
-        "-k",
-        "api or alarms",
-        reports=tmp_path / "reports",
-        env={"VERIFY_SANDBOX_DIR": str(directory)},
+    body = (
+        '[environments.local]\nsandbox = true\nrelease_from = "sandbox"\n'
+        'aws = { region = "eu-west-1", endpoint_url = "sandbox:aws" }\n'
+        'api = { base_url = "sandbox:api" }\nalarms = { prefix = "mobilytics-local-" }\n'
     )
+    run = run_with_environments(tmp_path, body, env={"VERIFY_SANDBOX_DIR": str(directory)})
     assert run.outcome == "pass", run.output
     assert "verify: starting the sandbox in" in run.stderr
     assert sandbox.load_state(directory) is None
@@ -178,7 +184,8 @@ def test_without_a_release_it_is_discovered_from_the_task_definition(
         .read_text()
         .replace('release_from = "sandbox"', 'release_from = "discover"')
     )
-    run = run_with_environments(tmp_path, body, env={"VERIFY_SANDBOX_DIR": str(sandbox_dir)})
+    sandboxed = {"VERIFY_SANDBOX_DIR": str(sandbox_dir)}
+    run = run_with_environments(tmp_path, body, *CORE_ONLY, env=sandboxed)
     assert run.outcome == "pass", run.output
     assert run.verdict is not None and run.verdict["release"] == sandbox_state.release
     assert (
@@ -187,9 +194,7 @@ def test_without_a_release_it_is_discovered_from_the_task_definition(
     )
     # The service rolled back to an older revision than the newest ACTIVE one: FAIL.
     broken("ecs-wrong-image")
-    rolled_back = run_with_environments(
-        tmp_path, body, env={"VERIFY_SANDBOX_DIR": str(sandbox_dir)}
-    )
+    rolled_back = run_with_environments(tmp_path, body, *CORE_ONLY, env=sandboxed)
     assert rolled_back.outcome == "fail"
     assert rolled_back.check("ecs.release[app-api]")["message"] == (
         "service app-api: PRIMARY deployment runs app-api:1; expected the newest ACTIVE revision "
@@ -211,7 +216,7 @@ def test_verify_run_command_and_exit_codes(
             f"--reports-dir={tmp_path}",
         ]
         return subprocess.run(
-            [*command, *args, "-p", "no:cacheprovider", "-p", "no:randomly"],
+            [*command, *args, *CORE_ONLY, "-p", "no:cacheprovider", "-p", "no:randomly"],
             cwd=REPO,
             env=env,
             capture_output=True,

@@ -30,7 +30,9 @@ REDIRECTS = (301, 302, 307, 308)
 @synthetic
 @pytest.mark.settle
 def test_distribution_deployed(
-    frontend_distribution: Distribution, frontend_cdn_config: SurfaceConfig, verify_check: CheckRecord
+    frontend_distribution: Distribution,
+    frontend_cdn_config: SurfaceConfig,
+    verify_check: CheckRecord,
 ) -> None:
     """The surface's CloudFront distribution exists, is Enabled and Deployed."""
     d = frontend_distribution
@@ -49,7 +51,9 @@ def test_distribution_deployed(
 @smoke
 @synthetic
 @pytest.mark.settle
-def test_invalidation_complete(frontend_distribution: Distribution, verify_check: CheckRecord) -> None:
+def test_invalidation_complete(
+    frontend_distribution: Distribution, verify_check: CheckRecord
+) -> None:
     """The distribution's latest invalidation is Completed (a deploy's `/*` has gone out)."""
     d = frontend_distribution
     latest = d.latest_invalidation
@@ -110,7 +114,9 @@ def test_route(
         evidence=evidence,
     )
     where = f"{run.surface} {run.path}"
-    assert run.error is None, f"{where}: Chromium could not load {run.url} ({run.error}); expected HTTP 200"
+    assert run.error is None, (
+        f"{where}: Chromium could not load {run.url} ({run.error}); expected HTTP 200"
+    )
     assert run.status == 200, f"{where}: Chromium got HTTP {run.status} for {run.url}; expected 200"
     assert not run.page_errors, (
         f"{where}: {plural(len(run.page_errors), 'page error')} ({run.page_errors[0]}); expected none"
@@ -124,7 +130,9 @@ def test_route(
         "expected none"
     )
     found = problems(run, budget)
-    assert not found, f"{where}: {'; '.join(found)}; expected load <= {budget:.0f} ms (frontend_route_ms)"
+    assert not found, (
+        f"{where}: {'; '.join(found)}; expected load <= {budget:.0f} ms (frontend_route_ms)"
+    )
 
 
 @smoke
@@ -137,7 +145,9 @@ def test_ssr_content(frontend_ssr_page: Page, verify_check: CheckRecord) -> None
         threshold={"status": 200, "marker": page.marker},
         evidence=[page.line(), f"first HTML: {page.excerpt[:200]}"],
     )
-    assert page.unreachable is None, f"{page.url}: {page.unreachable}; expected HTML with {page.marker!r}"
+    assert page.unreachable is None, (
+        f"{page.url}: {page.unreachable}; expected HTML with {page.marker!r}"
+    )
     assert page.status == 200, (
         f"{page.url} answered HTTP {page.status}; expected 200 with {page.marker!r} server-rendered"
     )
@@ -196,8 +206,12 @@ def test_assets_resolve(
     immutable; the HTML itself is never cached as immutable."""
     assets = frontend_assets
     broken = [a for a in assets.assets if a.status != 200]
-    mutable = [a for a in assets.assets if a.status == 200 and "immutable" not in (a.cache_control or "")]
-    frozen_html = [p.path for p in frontend_pages.edge if "immutable" in p.headers.get("cache-control", "")]
+    mutable = [
+        a for a in assets.assets if a.status == 200 and "immutable" not in (a.cache_control or "")
+    ]
+    frozen_html = [
+        p.path for p in frontend_pages.edge if "immutable" in p.headers.get("cache-control", "")
+    ]
     verify_check.record(
         observed={
             "referenced": assets.referenced,
@@ -232,14 +246,21 @@ def test_assets_resolve(
 
 @smoke
 @synthetic
-def test_tls(frontend_tls: TlsObservation, verify_thresholds: Any, verify_check: CheckRecord) -> None:
+def test_tls(
+    frontend_tls: TlsObservation, verify_thresholds: Any, verify_check: CheckRecord
+) -> None:
     """The edge's certificate is valid with >= cert_min_days left; TLS >= 1.2."""
     from verify.probes.tls import protocol_at_least
 
     tls, minimum = frontend_tls, verify_thresholds.cert_min_days
     days = None if tls.days_left is None else round(tls.days_left, 1)
     verify_check.record(
-        observed={"valid": tls.valid, "error": tls.error, "days_left": days, "protocol": tls.protocol},
+        observed={
+            "valid": tls.valid,
+            "error": tls.error,
+            "days_left": days,
+            "protocol": tls.protocol,
+        },
         threshold={"valid": True, "days_left": f">= {minimum:g}", "protocol": f">= {MIN_TLS}"},
         evidence=[tls.line()],
     )
@@ -249,7 +270,9 @@ def test_tls(frontend_tls: TlsObservation, verify_thresholds: Any, verify_check:
     assert protocol_at_least(tls.protocol, MIN_TLS), (
         f"{where}: negotiated {tls.protocol}; expected >= {MIN_TLS}"
     )
-    assert days is not None, f"{where}: certificate not verified (verify_tls = false); expected its expiry"
+    assert days is not None, (
+        f"{where}: certificate not verified (verify_tls = false); expected its expiry"
+    )
     assert days >= minimum, (
         f"{where}: certificate expires in {days:g} days ({tls.not_after:%Y-%m-%d}); "
         f"expected >= {minimum:g} days (cert_min_days)"
@@ -310,7 +333,9 @@ def test_security_headers(
         evidence=[page.line(), *(f"{k}: {v}" for k, v in sorted(headers.items()))],
     )
     assert page.unreachable is None, f"{page.url}: {page.unreachable}; expected HTML"
-    assert not missing, f"{page.url}: missing security header(s) {', '.join(missing)}; expected present"
+    assert not missing, (
+        f"{page.url}: missing security header(s) {', '.join(missing)}; expected present"
+    )
     assert not present, f"{page.url}: sends {', '.join(present)}; expected it hidden"
     if "strict-transport-security" in headers:
         assert hsts is not None and hsts >= minimum, (

@@ -44,7 +44,12 @@ class RouteConfig(Table):
     @field_validator("path")
     @classmethod
     def _path(cls, value: str) -> str:
-        if not value.startswith("/") or "#" in value or "::" in value or any(c.isspace() for c in value):
+        if (
+            not value.startswith("/")
+            or "#" in value
+            or "::" in value
+            or any(c.isspace() for c in value)
+        ):
             raise ValueError("must start with '/' and hold no #fragment, '::' or whitespace")
         return value
 
@@ -185,7 +190,9 @@ def observe_pages(ctx: ProbeContext) -> dict[str, SurfacePages]:
 
     def one(job: tuple[str, str, Any, str]) -> Page:
         name, base, route, _ = job
-        return observe_page(_client(ctx, name), base, route.path, route.marker, ctx.timeout(timeout))
+        return observe_page(
+            _client(ctx, name), base, route.path, route.marker, ctx.timeout(timeout)
+        )
 
     pages = _map(ctx, one, jobs)
     return {
@@ -351,14 +358,21 @@ COMPONENT = Component(
         View("frontend_pages", "frontends.pages", by_surface("frontend_surface"), params=SURFACE),
         View("frontend_ssr_page", "frontends.pages", ssr_page, params=("frontend_ssr_route",)),
         View("frontend_assets", "frontends.assets", by_surface("frontend_surface"), params=SURFACE),
-        View("frontend_redirect", "frontends.redirect", by_surface("frontend_surface"), params=SURFACE),
+        View(
+            "frontend_redirect",
+            "frontends.redirect",
+            by_surface("frontend_surface"),
+            params=SURFACE,
+        ),
         View("frontend_tls", "frontends.tls", by_surface("frontend_surface"), params=SURFACE),
         View("frontend_route_run", "frontends.browser", route_run, params=("frontend_route",)),
         View("frontend_route_config", None, route_config, params=("frontend_route",)),
     ),
     params={
         "frontend_surface": lambda table: list(table.root),
-        "frontend_cdn_surface": lambda table: [n for n, s in table.root.items() if s.distribution_id],
+        "frontend_cdn_surface": lambda table: [
+            n for n, s in table.root.items() if s.distribution_id
+        ],
         "frontend_route": lambda table: _routes(table, ssr=False),
         "frontend_ssr_route": lambda table: _routes(table, ssr=True),
     },

@@ -49,7 +49,9 @@ def chromium_path() -> str:
     for candidate in (chosen, "/usr/bin/chromium", shutil.which("chromium")):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
-    raise ProbeError("browser", "Chromium not found (apt-get install chromium, or set VERIFY_CHROMIUM)")
+    raise ProbeError(
+        "browser", "Chromium not found (apt-get install chromium, or set VERIFY_CHROMIUM)"
+    )
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ class RouteRun:
         timing = (
             f"TTFB {self.ttfb_ms:.0f} ms, DOMContentLoaded {self.dom_content_loaded_ms:.0f} ms, "
             f"load {self.load_ms:.0f} ms"
-            if self.load_ms is not None and self.ttfb_ms is not None
+            if self.load_ms is not None
+            and self.ttfb_ms is not None
             and self.dom_content_loaded_ms is not None
             else "no navigation timings"
         )
@@ -192,7 +195,9 @@ def launch(allowed_hosts: list[str], trusted_spki: list[str], timeout_s: float) 
     except Error as exc:
         playwright.stop()
         refuser.close()
-        raise ProbeError("browser", f"Chromium did not start: {one_line(REDACT(str(exc)), 300)}") from None
+        raise ProbeError(
+            "browser", f"Chromium did not start: {one_line(REDACT(str(exc)), 300)}"
+        ) from None
     except BaseException:
         playwright.stop()
         refuser.close()
@@ -224,7 +229,11 @@ def visit(
 
     def same_origin(other: str) -> bool:
         parts = urlsplit(other)
-        return (parts.scheme, parts.hostname, parts.port) == (origin.scheme, origin.hostname, origin.port)
+        return (parts.scheme, parts.hostname, parts.port) == (
+            origin.scheme,
+            origin.hostname,
+            origin.port,
+        )
 
     def on_console(message: Any) -> None:
         if message.type != "error":
@@ -245,11 +254,15 @@ def visit(
         if same_origin(request.url) and not _is_favicon(request.url):
             failed.append(f"{request.method} {REDACT(request.url)}: {request.failure or 'failed'}")
 
-    context = handle.browser.new_context(ignore_https_errors=ignore_https_errors, service_workers="block")
+    context = handle.browser.new_context(
+        ignore_https_errors=ignore_https_errors, service_workers="block"
+    )
     started = time.perf_counter()
     try:
         context.set_default_timeout(timeout_s * 1000)
-        context.tracing.start(screenshots=False, snapshots=True)  # DOM snapshots; one PNG on failure
+        context.tracing.start(
+            screenshots=False, snapshots=True
+        )  # DOM snapshots; one PNG on failure
         page = context.new_page()
         page.on("console", on_console)
         page.on("pageerror", lambda error: page_errors.append(one_line(REDACT(str(error)), 300)))

@@ -266,7 +266,9 @@ def fetch(
             return Fetched(shown_url, None, {}, b"", latency_ms, unreachable=unreachable)
         raise ProbeError(shown_url, _failure_cause(error, url)) from None
     except (httpx.HTTPError, httpx.InvalidURL) as error:
-        raise ProbeError(shown_url, f"{type(error).__name__}: {one_line(REDACT(str(error)))}") from None
+        raise ProbeError(
+            shown_url, f"{type(error).__name__}: {one_line(REDACT(str(error)))}"
+        ) from None
     latency_ms = (time.perf_counter() - started) * 1000
     encoding = response.headers.get("content-encoding", "")
     # A capped body cannot be inflated whole: keep it as sent (callers only read the start).

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 _NEXT_DATA = re.compile(
-    r'<script[^>]*\bid=["\']__NEXT_DATA__["\'][^>]*>(?P<json>.*?)</script>', re.DOTALL | re.IGNORECASE
+    r'<script[^>]*\bid=["\']__NEXT_DATA__["\'][^>]*>(?P<json>.*?)</script>',
+    re.DOTALL | re.IGNORECASE,
 )
 _FLIGHT = re.compile(r"self\.__next_f\.push\((?P<args>\[.*?\])\)</script>", re.DOTALL)
 _FLIGHT_BUILD_ID = re.compile(r'"b":"(?P<id>[^"\\]{1,200})"')

@@ -72,7 +72,9 @@ def observe(host: str, port: int, context: ssl.SSLContext, timeout_s: float) -> 
     try:
         raw = socket.create_connection((host, port), timeout=timeout_s)
     except ConnectionRefusedError:
-        return TlsObservation(host, port, False, None, None, None, None, None, None, "connection refused")
+        return TlsObservation(
+            host, port, False, None, None, None, None, None, None, "connection refused"
+        )
     except socket.gaierror:
         raise ProbeError(target, f"cannot resolve host {host}") from None
     except TimeoutError:
@@ -94,7 +96,9 @@ def observe(host: str, port: int, context: ssl.SSLContext, timeout_s: float) -> 
         except TimeoutError:
             raise ProbeError(target, f"no TLS handshake within {timeout_s:g} s") from None
         except ConnectionResetError:
-            return TlsObservation(host, port, False, None, None, None, None, None, None, "connection reset")
+            return TlsObservation(
+                host, port, False, None, None, None, None, None, None, "connection reset"
+            )
     not_after = None
     if cert.get("notAfter"):
         not_after = datetime.fromtimestamp(ssl.cert_time_to_seconds(str(cert["notAfter"])), UTC)

@@ -69,9 +69,11 @@ def fill_cloudfront(world: World, request: OverlayRequest, payload: bytes) -> by
         if path == f"{API_VERSION}/distribution":
             text = re.sub(
                 r"<DistributionSummary>.*?</DistributionSummary>",
-                lambda m: _in_progress(m.group(0), "Deployed")
-                if f"<Id>{distribution}</Id>" in m.group(0)
-                else m.group(0),
+                lambda m: (
+                    _in_progress(m.group(0), "Deployed")
+                    if f"<Id>{distribution}</Id>" in m.group(0)
+                    else m.group(0)
+                ),
                 text,
                 flags=re.DOTALL,
             )

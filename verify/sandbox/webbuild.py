@@ -70,9 +70,7 @@ def tool(name: str) -> str:
 
 def _sources() -> list[Path]:
     return sorted(
-        p
-        for p in SOURCE.rglob("*")
-        if p.is_file() and not _SKIP & set(p.relative_to(SOURCE).parts)
+        p for p in SOURCE.rglob("*") if p.is_file() and not _SKIP & set(p.relative_to(SOURCE).parts)
     )
 
 
@@ -106,8 +104,15 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _run(argv: list[str], cwd: Path, env: dict[str, str], log: Path, what: str,
-         timeout_s: float, say: Progress) -> float:
+def _run(
+    argv: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    log: Path,
+    what: str,
+    timeout_s: float,
+    say: Progress,
+) -> float:
     """Run `argv`, a progress line every HEARTBEAT_S; the seconds it took."""
     started = time.monotonic()
     with open(log, "ab") as out:
@@ -152,7 +157,12 @@ def ensure_dependencies(say: Progress) -> Path:
         say("installing Next.js dependencies: npm ci (a minute or more on a fresh machine) ...")
         took = _run(
             [tool("npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            root, node_env(), root / "npm-ci.log", "npm ci", INSTALL_TIMEOUT_S, say,
+            root,
+            node_env(),
+            root / "npm-ci.log",
+            "npm ci",
+            INSTALL_TIMEOUT_S,
+            say,
         )
         done.touch()
         say(f"npm ci done in {took:.1f} s")
@@ -176,8 +186,13 @@ def ensure_build(root: Path, release: str, say: Progress) -> Path:
         for app in APPS:
             say(f"building {app} at release {release}: next build ...")
             took = _run(
-                [tool("node"), str(next_bin), "build"], work / app, env,
-                work / f"{app}-build.log", f"next build of {app}", BUILD_TIMEOUT_S, say,
+                [tool("node"), str(next_bin), "build"],
+                work / app,
+                env,
+                work / f"{app}-build.log",
+                f"next build of {app}",
+                BUILD_TIMEOUT_S,
+                say,
             )
             say(f"built {app} {release} in {took:.1f} s")
         (target / ".verify-complete").touch()

@@ -48,7 +48,8 @@ def observe_distributions(
     wanted = {name: dist_id for name, dist_id in ids.items() if dist_id in found}
     with call_pool(max_workers) as pool:
         futures = {
-            name: pool.submit(_latest_invalidation, client, dist_id) for name, dist_id in wanted.items()
+            name: pool.submit(_latest_invalidation, client, dist_id)
+            for name, dist_id in wanted.items()
         }
         latest = {name: future.result() for name, future in futures.items()}
     result: dict[str, Distribution] = {}
@@ -79,4 +80,6 @@ def _latest_invalidation(client: Any, dist_id: str) -> tuple[Invalidation | None
     if not items:
         return None, 0
     newest = max(items, key=lambda i: i.get("CreateTime") or datetime.min)
-    return Invalidation(newest["Id"], newest.get("Status", ""), newest.get("CreateTime")), len(items)
+    return Invalidation(newest["Id"], newest.get("Status", ""), newest.get("CreateTime")), len(
+        items
+    )

@@ -16,8 +16,7 @@ if TYPE_CHECKING:
     from verify.sandbox.part import Part
 
 PARTS: dict[str, Part] = {
-    part.name: part
-    for part in (AwsPart(), RedisPart(), ApiPart(), FrontendsPart(), EdgePart())
+    part.name: part for part in (AwsPart(), RedisPart(), ApiPart(), FrontendsPart(), EdgePart())
 }
 
 

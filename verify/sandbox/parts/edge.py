@@ -89,7 +89,9 @@ class EdgePart:
 
     def start(self, ctx: PartContext) -> PartState:
         if "frontends" not in ctx.parts:
-            raise SandboxError("the edge fronts the frontends part: start both (--parts frontends,edge)")
+            raise SandboxError(
+                "the edge fronts the frontends part: start both (--parts frontends,edge)"
+            )
         frontends = ctx.parts["frontends"].data
         prefix = ctx.dir / "edge"
         shutil.rmtree(prefix, ignore_errors=True)
@@ -98,7 +100,9 @@ class EdgePart:
         tls = edgeconf.make_tls(prefix / "tls")
         ports = frontends["ports"]
         surfaces = [
-            edgeconf.SurfacePorts(app, free_port(), free_port(), ports[app], ports[f"{app}-previous"])
+            edgeconf.SurfacePorts(
+                app, free_port(), free_port(), ports[app], ports[f"{app}-previous"]
+            )
             for app in webbuild.APPS
         ]
         data: dict[str, Any] = {
@@ -113,13 +117,24 @@ class EdgePart:
         _test_conf(nginx, data)
         child = {
             "name": "nginx",
-            "argv": [nginx, "-p", f"{prefix}/", "-e", str(prefix / "error.log"),
-                     "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+            "argv": [
+                nginx,
+                "-p",
+                f"{prefix}/",
+                "-e",
+                str(prefix / "error.log"),
+                "-c",
+                str(prefix / "nginx.conf"),
+                "-g",
+                "daemon off;",
+            ],
             "cwd": str(prefix),
             "port": surfaces[0].https,
             "log": str(prefix / "nginx.out"),
         }
-        ready = start_supervised(ctx.dir / READY, [child], prefix / "supervise.log", START_TIMEOUT_S)
+        ready = start_supervised(
+            ctx.dir / READY, [child], prefix / "supervise.log", START_TIMEOUT_S
+        )
         data["nginx_pid"] = ready["children"]["nginx"]
         try:
             distributions = _create_distributions(ctx, surfaces)
@@ -198,9 +213,21 @@ def _conf_faults(data: dict[str, Any]) -> frozenset[str]:
 def _test_conf(nginx: str, data: dict[str, Any]) -> None:
     prefix = Path(data["prefix"])
     result = subprocess.run(
-        [nginx, "-t", "-q", "-p", f"{prefix}/", "-e", str(prefix / "error.log"),
-         "-c", str(prefix / "nginx.conf")],
-        capture_output=True, text=True, timeout=30, check=False,
+        [
+            nginx,
+            "-t",
+            "-q",
+            "-p",
+            f"{prefix}/",
+            "-e",
+            str(prefix / "error.log"),
+            "-c",
+            str(prefix / "nginx.conf"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     if result.returncode != 0:
         raise SandboxError(f"edge nginx.conf rejected: {result.stderr.strip()[-300:]}")
@@ -232,14 +259,19 @@ def _wait_generation(data: dict[str, Any]) -> None:
     context = ssl.create_default_context(cafile=data["tls"]["ca"])
     ends = time.monotonic() + RELOAD_TIMEOUT_S
     for s in _surfaces(data):
-        for url in (f"https://127.0.0.1:{s.https}/_verify_edge", f"http://127.0.0.1:{s.http}/_verify_edge"):
+        for url in (
+            f"https://127.0.0.1:{s.https}/_verify_edge",
+            f"http://127.0.0.1:{s.http}/_verify_edge",
+        ):
             while _generation_of(url, context) != wanted:
                 if time.monotonic() > ends:
                     raise SandboxError(f"edge did not load configuration {wanted} in time")
                 time.sleep(0.05)
 
 
-def _create_distributions(ctx: PartContext, surfaces: list[edgeconf.SurfacePorts]) -> dict[str, str]:
+def _create_distributions(
+    ctx: PartContext, surfaces: list[edgeconf.SurfacePorts]
+) -> dict[str, str]:
     """One distribution per surface (origin + S3 assets), each with a deploy's `/*` invalidation."""
     from verify.sandbox.edge_aws import bucket_of
 

@@ -86,7 +86,13 @@ class FrontendsPart:
                     {
                         "name": name,
                         "argv": [
-                            webbuild.tool("node"), next_bin, "start", "-p", str(port), "-H", "127.0.0.1"
+                            webbuild.tool("node"),
+                            next_bin,
+                            "start",
+                            "-p",
+                            str(port),
+                            "-H",
+                            "127.0.0.1",
                         ],
                         "cwd": str(app_dir),
                         "env": {
@@ -102,7 +108,9 @@ class FrontendsPart:
         ready = start_supervised(ctx.dir / READY, children, log, START_TIMEOUT_S)
         ctx.progress(
             "Next.js apps ready: "
-            + ", ".join(f"{n} 127.0.0.1:{p}" for n, p in ports.items() if not n.endswith("-previous"))
+            + ", ".join(
+                f"{n} 127.0.0.1:{p}" for n, p in ports.items() if not n.endswith("-previous")
+            )
         )
         return PartState(
             endpoints={f"{app}_origin": f"http://127.0.0.1:{ports[app]}" for app in webbuild.APPS},
@@ -128,4 +136,3 @@ class FrontendsPart:
     def active(self, ctx: PartContext, state: PartState) -> frozenset[str]:
         written = readyfile.read(faults_file(ctx.dir, SURFACE)) or {}
         return frozenset(written.get("faults", [])) & FAULT_NAMES
-

@@ -129,7 +129,9 @@ def _ready(log: Path, pid: int) -> bool:
         lines = log.read_text(errors="replace").splitlines()
     except OSError:
         return False
-    return any(line.startswith(f"{pid}:") and "Ready to accept connections" in line for line in lines)
+    return any(
+        line.startswith(f"{pid}:") and "Ready to accept connections" in line for line in lines
+    )
 
 
 def _listening(port: int) -> bool:
