@@ -1,8 +1,9 @@
 """Smoke verdict wall time vs. its slowest probe, with >= 300 ms injected on every network call.
 
-Starts a sandbox whose AWS endpoint and API answer every request after LATENCY_MS, runs the smoke
-suite RUNS times and prints: wall time, slowest probe, sum of probe durations, network calls and
-what a serial run would take, and AWS API calls per run with 2 and with 10 ECS services.
+Starts a sandbox (AWS and the demo API) whose AWS endpoint and API answer every request after
+LATENCY_MS, runs the smoke suite RUNS times and prints: wall time, slowest probe, sum of probe
+durations, network calls and what a serial run would take, AWS API calls per run with 2 and with
+10 ECS services, and the same run under pytest-xdist `-n 2` (wall time and AWS calls).
 
     python bench/smoke_latency.py [--latency-ms 300] [--runs 3]
 """
@@ -57,20 +58,12 @@ def environments_file(directory: Path) -> Path:
 
 def seed_extras(state: Any) -> None:
     """More secrets (more concurrent probes) and idle services (AWS calls must not grow)."""
-    import boto3
-    from botocore.config import Config
+    from verify.sandbox.access import aws_client
 
-    session = boto3.Session(
-        aws_access_key_id=state.access_key_id,
-        aws_secret_access_key=state.secret_access_key,
-        region_name=state.region,
-    )
-    config = Config(retries={"max_attempts": 1})
-    endpoint = state.endpoints["aws"]
-    secrets = session.client("secretsmanager", endpoint_url=endpoint, config=config)
+    secrets = aws_client(state, "secretsmanager")
     for name in EXTRA_SECRETS:
         secrets.create_secret(Name=name, SecretString=os.urandom(16).hex())
-    ecs = session.client("ecs", endpoint_url=endpoint, config=config)
+    ecs = aws_client(state, "ecs")
     task_definition = ecs.list_task_definitions(familyPrefix="bullmq-workers")[
         "taskDefinitionArns"
     ][-1]
@@ -85,7 +78,7 @@ def seed_extras(state: Any) -> None:
 
 
 def run_smoke(
-    env: str, envfile: Path, release: str, reports: Path, sandbox: Path
+    env: str, envfile: Path, release: str, reports: Path, sandbox: Path, *extra: str
 ) -> dict[str, Any]:
     command = [
         sys.executable,
@@ -94,6 +87,9 @@ def run_smoke(
         "-q",
         "-p",
         "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        *extra,
         f"--env={env}",
         f"--environments={envfile}",
         "-m",
@@ -128,11 +124,15 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="verify-bench-") as tmp:
         directory = Path(tmp)
-        state = sandbox.up(directory / "sandbox", latency_ms=0, progress=lambda line: None)
+        parts = ["aws", "api"]
+        state = sandbox.up(directory / "sandbox", parts=parts, progress=lambda line: None)
         try:
             seed_extras(state)
             sandbox.up(
-                directory / "sandbox", latency_ms=args.latency_ms, progress=lambda line: None
+                directory / "sandbox",
+                parts=parts,
+                latency_ms=args.latency_ms,
+                progress=lambda line: None,
             )
             envfile = environments_file(directory)
             runs = [
@@ -144,13 +144,24 @@ def main() -> int:
             wide = run_smoke(
                 "wide", envfile, state.release, directory / "wide", directory / "sandbox"
             )
+            spread = run_smoke(
+                "bench",
+                envfile,
+                state.release,
+                directory / "xdist",
+                directory / "sandbox",
+                "-n",
+                "2",
+            )
         finally:
             sandbox.down(directory / "sandbox")
-    report(runs, wide, args.latency_ms)
+    report(runs, wide, spread, args.latency_ms)
     return 0
 
 
-def report(runs: list[dict[str, Any]], wide: dict[str, Any], latency_ms: int) -> None:
+def report(
+    runs: list[dict[str, Any]], wide: dict[str, Any], spread: dict[str, Any], latency_ms: int
+) -> None:
     walls = [r["duration_s"] for r in runs]
     median = runs[walls.index(statistics.median_low(walls))]
     probes = median["probes"]
@@ -187,6 +198,11 @@ def report(runs: list[dict[str, Any]], wide: dict[str, Any], latency_ms: int) ->
         ("target: wall <= 1.3 x slowest + 1.5 s", f"{wall:.2f} <= {budget:.2f}: " + verdict),
         ("AWS API calls, 2 ECS services", str(median["aws_calls"])),
         ("AWS API calls, 10 ECS services", str(wide["aws_calls"])),
+        (
+            "with -n 2: verdict wall, AWS calls",
+            f"{spread['duration_s']:.2f} s ({spread['verdict'].upper()}), {spread['aws_calls']}",
+        ),
+        ("with -n 2: process wall time", f"{spread['process_wall_s']:.2f} s (+ worker start)"),
     ]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# A team's component package used by the registry tests: its checks run only through verify.
+collect_ignore = ["support/team"]
 SUPPORT = Path(__file__).resolve().parent / "support"
 ECS_CHECKS = {
     f"ecs.{check}[{service}]"
@@ -21,7 +23,16 @@ ECS_CHECKS = {
     for service in ("app-api", "bullmq-workers")
 }
 AWS_CHECKS = {"alb.targets_healthy", "alarms.none_firing", "secrets.present", *ECS_CHECKS}
-SMOKE_CHECKS = {"api.health", "api.version", *AWS_CHECKS}  # the local env's, with --release
+CORE_CHECKS = {"api.health", "api.version", *AWS_CHECKS}  # the core components' smoke checks
+# Runs about the core components leave out the others' checks (a browser, Redis, SQL): faster.
+CORE_ONLY = ("-k", "not frontends and not queues and not redis and not db and not rds")
+
+# The CloudFront checks read AWS too: an AWS-wide fault makes them ERROR with the rest.
+AWS_CHECKS |= {
+    f"frontends.{check}[{surface}]"
+    for check in ("distribution_deployed", "invalidation_complete")
+    for surface in ("support", "portal")
+}
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -98,17 +109,15 @@ def broken(sandbox_dir: Path) -> Iterator[Callable[[str], None]]:
     sandbox.heal(sandbox_dir)
 
 
-def run_pytest(
-    *args: str,
-    reports: Path,
-    env: dict[str, str] | None = None,
-    cwd: Path = REPO,
-    timeout: float = 300,
-) -> VerifyRun:
+def subprocess_command(
+    *args: str, reports: Path, env: dict[str, str] | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of a `pytest --env=...` subprocess."""
     environ = {
         k: v for k, v in os.environ.items() if not k.startswith(("VERIFY_", "PYTEST_", "GITHUB_"))
     }
     environ.update(env or {})
+    environ["PYTHONUNBUFFERED"] = "1"
     # Every subprocess resolves names on this machine only (see support/sitecustomize.py).
     environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SUPPORT), environ.get("PYTHONPATH")]))
     command = [
@@ -117,25 +126,46 @@ def run_pytest(
         "pytest",
         "-p",
         "no:cacheprovider",
+        "-p",
+        "no:randomly",
         f"--reports-dir={reports}",
         *args,
     ]
+    return command, environ
+
+
+def finished(reports: Path, code: int, stdout: str, stderr: str) -> VerifyRun:
+    verdict_file = reports / "verdict.json"
+    verdict = json.loads(verdict_file.read_text()) if verdict_file.exists() else None
+    return VerifyRun(code, stdout, stderr, verdict, reports)
+
+
+def run_pytest(
+    *args: str,
+    reports: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path = REPO,
+    timeout: float = 300,
+) -> VerifyRun:
+    command, environ = subprocess_command(*args, reports=reports, env=env)
     proc = subprocess.run(
         command, cwd=cwd, env=environ, capture_output=True, text=True, timeout=timeout
     )
-    verdict_file = reports / "verdict.json"
-    verdict = json.loads(verdict_file.read_text()) if verdict_file.exists() else None
-    return VerifyRun(proc.returncode, proc.stdout, proc.stderr, verdict, reports)
+    return finished(reports, proc.returncode, proc.stdout, proc.stderr)
 
 
 def run_with_environments(
-    tmp_path: Path, body: str, *args: str, env: dict[str, str] | None = None
+    tmp_path: Path,
+    body: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    env_name: str = "local",
 ) -> VerifyRun:
-    """`pytest --env=local -m smoke` with `body` as the environments file."""
+    """`pytest --env=<env_name> -m smoke` with `body` as the environments file."""
     envfile = tmp_path / "environments.toml"
     envfile.write_text(body)
     return run_pytest(
-        "--env=local",
+        f"--env={env_name}",
         f"--environments={envfile}",
         "-m",
         "smoke",

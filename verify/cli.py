@@ -34,7 +34,13 @@ def main() -> None:
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
     epilog="Any other argument goes to pytest unchanged (-n 2, -k ..., --alluredir DIR, -x, -v).",
 )
-@click.option("--env", "env_name", envvar="VERIFY_ENV", required=True, help="Environment to verify [$VERIFY_ENV].")
+@click.option(
+    "--env",
+    "env_name",
+    envvar="VERIFY_ENV",
+    required=True,
+    help="Environment to verify [$VERIFY_ENV].",
+)
 @click.option(
     "--environments",
     envvar="VERIFY_ENVIRONMENTS",
@@ -47,9 +53,23 @@ def main() -> None:
     help="The release that must be live [$VERIFY_RELEASE; else the sandbox's; else discovered].",
 )
 @click.option("--settle", type=float, help="Seconds 'eventually' checks may wait to converge [0].")
-@click.option("--rollback", type=click.Choice(["off", "dry-run", "auto"]), help="Override the environment's rollback mode.")
-@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), help="Where verdict.json and junit.xml go [reports].")
-@click.option("-m", "markexpr", default="smoke", show_default=True, help="Which checks: smoke, deep, synthetic, or an expression.")
+@click.option(
+    "--rollback",
+    type=click.Choice(["off", "dry-run", "auto"]),
+    help="Override the environment's rollback mode.",
+)
+@click.option(
+    "--reports-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where verdict.json and junit.xml go [reports].",
+)
+@click.option(
+    "-m",
+    "markexpr",
+    default="smoke",
+    show_default=True,
+    help="Which checks: smoke, deep, synthetic, or an expression.",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def run(
     env_name: str,

@@ -91,12 +91,12 @@ def refuse_plain_http(url: str, what: str, info: ValidationInfo) -> None:
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
-    if parts.scheme in ("http", "redis") and not is_loopback(parts.hostname):
-        if not (info.context or {}).get("allow_plain_http"):
-            raise ValueError(
-                f"{what} would travel unencrypted to {parts.hostname}; use TLS, or set "
-                "allow_plain_http = true for this environment"
-            )
+    allowed = (info.context or {}).get("allow_plain_http")
+    if parts.scheme in ("http", "redis") and not is_loopback(parts.hostname) and not allowed:
+        raise ValueError(
+            f"{what} would travel unencrypted to {parts.hostname}; use TLS, or set "
+            "allow_plain_http = true for this environment"
+        )
 
 
 class Table(BaseModel):
@@ -247,11 +247,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     if len(raw) > MAX_FILE_BYTES:
-        raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB; not an environments file")
+        raise ConfigError(
+            f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB; not an environments file"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -290,7 +294,11 @@ def _near_key(loc: tuple[Any, ...], model: type[BaseModel] | None) -> str | None
             return None
         annotation = fields[part].annotation
         current = next(
-            (a for a in getattr(annotation, "__args__", (annotation,)) if hasattr(a, "model_fields")),
+            (
+                a
+                for a in getattr(annotation, "__args__", (annotation,))
+                if hasattr(a, "model_fields")
+            ),
             None,
         )
     fields = getattr(current, "model_fields", None)
@@ -328,7 +336,9 @@ def load(path: Path, env_name: str, registry: Registry) -> EnvConfig:
     # Validate the whole file (every environment) so a typo anywhere is caught on every run.
     shell = {k: v for k, v in raw.items() if k != "environments"}
     if not isinstance(envs_raw, dict) or not envs_raw:
-        raise ConfigError(f"{path}: environments: at least one [environments.NAME] table is required")
+        raise ConfigError(
+            f"{path}: environments: at least one [environments.NAME] table is required"
+        )
     defaults: Defaults = _validate(Defaults, shell.get("defaults", {}), path, "defaults", None)
     extra = set(shell) - {"defaults"}
     if extra:

@@ -1,8 +1,9 @@
 """Check ids (`ecs.service_stable[app-api]`), the component a check belongs to, and the plugin's
 own collection-time skips.
 
-A check's component is the registration that names its module: the id is derived from the node id
-alone, so the xdist controller (which collects nothing) names unrun checks as the workers do.
+A check's component is the registration that names its module. Under --env a checks module's node
+id is `verify:<component>` (wherever the module is installed), so a check id is derived from the
+node id alone and the xdist controller, which collects nothing, names unrun checks as the workers do.
 """
 
 from __future__ import annotations
@@ -29,14 +30,29 @@ def split_nodeid(nodeid: str) -> tuple[str, str, str | None]:
     return path, name, None
 
 
-def check_id_of(nodeid: str, rootpath: Path, registry: Registry) -> tuple[str, str] | None:
-    """(check id, component) of the node, or None when no component registers its module."""
+MODULE_PREFIX = "verify:"
+
+
+def module_nodeid(component: str) -> str:
+    return f"{MODULE_PREFIX}{component}"
+
+
+def check_id_of(nodeid: str) -> tuple[str, str] | None:
+    """(check id, component) of a check's node id, or None for any other node."""
     path, function, param = split_nodeid(nodeid)
-    component = registry.component_of_file(rootpath / path)
-    if component is None:
+    if not path.startswith(MODULE_PREFIX):
         return None
-    check = f"{component.name}.{function.removeprefix('test_')}"
-    return (f"{check}[{param}]" if param is not None else check), component.name
+    component = path.removeprefix(MODULE_PREFIX)
+    check = f"{component}.{function.removeprefix('test_')}"
+    return (f"{check}[{param}]" if param is not None else check), component
+
+
+def make_module(parent: pytest.Collector, path: Path, registry: Registry) -> CheckModule:
+    """The collector of a module under --env, named `verify:<component>` when it is a check module."""
+    component = registry.component_of_file(path)
+    if component is None:
+        return CheckModule.from_parent(parent, path=path)
+    return CheckModule.from_parent(parent, path=path, nodeid=module_nodeid(component.name))
 
 
 class CheckModule(pytest.Module):
@@ -46,10 +62,10 @@ class CheckModule(pytest.Module):
         from verify.run import current
 
         run = current(self.config)
-        if run is not None and run.registry.component_of_file(self.path) is None:
+        if run is not None and not self.nodeid.startswith(MODULE_PREFIX):
             known = ", ".join(sorted(run.registry.components))
             raise self.CollectError(
-                f"{self.path.name}: no registered component owns these checks (known: {known}); "
+                f"no registered component owns these checks (known: {known}); "
                 "a component's registration names its checks module (see README, Adding a "
                 "component)"
             )
@@ -70,7 +86,7 @@ def generate_params(metafunc: pytest.Metafunc, run: Run) -> None:
 
 def mark_check(item: pytest.Item, run: Run) -> None:
     """Name the check and skip it, with the reason, when the environment cannot run it."""
-    found = check_id_of(item.nodeid, item.config.rootpath, run.registry)
+    found = check_id_of(item.nodeid)
     if found is None:
         return
     check_id, component_name = found
@@ -89,9 +105,9 @@ def skip_reason(item: pytest.Item, run: Run, component: Component) -> str | None
     why = applies(env.table(component.name)) if applies is not None else None
     if why:
         return why
-    if item.get_closest_marker("requires_release") and run.release is None:
-        if not any(c.release and env.configures(c.name) for c in run.registry):
-            return "no --release given and no configured component can discover the release"
+    discoverable = any(c.release and env.configures(c.name) for c in run.registry)
+    if item.get_closest_marker("requires_release") and run.release is None and not discoverable:
+        return "no --release given and no configured component can discover the release"
     if item.get_closest_marker("writes") and not env.spec.allow_writes:
         return f"env {env.name} does not allow checks that write (allow_writes)"
     return None

@@ -44,7 +44,9 @@ class Ledger:
         if nodeid in self.entries:
             self.entries[nodeid].started = True
 
-    def record(self, report: pytest.TestReport, named: Callable[[str], tuple[str, str] | None]) -> None:
+    def record(
+        self, report: pytest.TestReport, named: Callable[[str], tuple[str, str] | None]
+    ) -> None:
         """Fold one phase's report in (on the controller, from this process or a worker)."""
         data: dict[str, Any] | None = getattr(report, "verify", None)
         entry = self.entries.get(report.nodeid)
@@ -97,7 +99,9 @@ class Ledger:
     def expected_ids(self) -> list[str]:
         return [entry.check for entry in self.entries.values()]
 
-    def extend(self, nodeids: Iterable[str], named: Callable[[str], tuple[str, str] | None]) -> None:
+    def extend(
+        self, nodeids: Iterable[str], named: Callable[[str], tuple[str, str] | None]
+    ) -> None:
         for nodeid in nodeids:
             found = named(nodeid)
             if found is not None:

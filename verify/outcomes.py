@@ -41,11 +41,14 @@ def phase_outcome(
             return {"status": "error", "message": message}
         return None
     if report.when == "call":
-        if hasattr(report, "wasxfail"):
+        xfail = hasattr(report, "wasxfail") or "XPASS" in str(report.longrepr or "")
+        if xfail:
             return {"status": "error", "message": "xfail is not allowed on a gating check"}
         if report.skipped:
             return {"status": "error", "message": f"skipped unexpectedly: {_skip_reason(report)}"}
-        if report.failed and call.excinfo is not None:
+        if report.failed:
+            if call.excinfo is None:
+                return {"status": "error", "message": one_line(REDACT(str(report.longrepr)), 300)}
             status, message = classify(call.excinfo, item, "call")
             return {"status": status, "message": message}
         return {"status": "passed", "message": ""}
@@ -105,7 +108,9 @@ def failure_block(outcome: dict[str, Any], record: dict[str, Any] | None) -> str
     return "\n".join(lines)
 
 
-def decorate(item: pytest.Item, report: pytest.TestReport, check_id: str, outcome: dict[str, Any] | None) -> None:
+def decorate(
+    item: pytest.Item, report: pytest.TestReport, check_id: str, outcome: dict[str, Any] | None
+) -> None:
     """Attach the outcome and the record to the report; replace pytest's long repr for checks."""
     record = item.stash.get(RECORD, None)
     report.verify = {  # type: ignore[attr-defined]

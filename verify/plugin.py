@@ -112,6 +112,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
     install_log_redaction()
     config.pluginmanager.register(view_plugin(run.registry), "verify-views")
+    if config.pluginmanager.has_plugin("allure_listener") or config.getoption(
+        "allure_report_dir", None
+    ):
+        from verify.allure import AllurePolish
+
+        config.pluginmanager.register(AllurePolish(config), "verify-allure")
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         # `pytest --env=prod -m smoke` runs the checks of every registered component.
         config.args[:] = sorted({str(c.checks_file) for c in run.registry})
@@ -205,9 +211,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> Any:
     if run_state.current(parent.config) is None:
         return None
-    from verify.identity import CheckModule
+    from verify.identity import make_module
 
-    return CheckModule.from_parent(parent, path=module_path)
+    return make_module(parent, module_path, run_state.current(parent.config).registry)  # type: ignore[union-attr]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -226,12 +232,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     for item in items:
         mark_check(item, run)
+    # The plugin's own skips first: -x or Ctrl-C cannot turn "not configured" into "not run".
+    items.sort(key=lambda item: run_state.SKIP_REASON not in item.stash)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     run = run_state.current(item.config)
-    if run is not None and run_state.CHECK_ID in item.stash and run.deadline.passed():
+    own_skip = run_state.SKIP_REASON in item.stash
+    if (
+        run is not None
+        and run_state.CHECK_ID in item.stash
+        and not own_skip
+        and run.deadline.passed()
+    ):
         from verify.context import DeadlineExceeded
 
         raise DeadlineExceeded("not run", f"run deadline ({run.deadline.seconds:g} s) passed")
@@ -289,7 +303,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         return None
     if any(arg.startswith("--dist") for arg in config.invocation_params.args):
         return None  # the user chose a mode: keep it
-    from xdist.scheduler import LoadFileScheduling
+    from xdist.scheduler import LoadFileScheduling  # type: ignore[import-untyped]
 
     return LoadFileScheduling(config, log)
 

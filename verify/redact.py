@@ -19,11 +19,15 @@ MASK = "***"
 # resolved (see verify.secrets), so none is ever skipped here silently.
 MIN_SECRET_LENGTH = 4
 _PATTERNS = (
-    # `authorization: Bearer x`, `"X-Amz-Security-Token": "x"`, `cookie=x`
+    # Headers as printed by HTTP libraries: `authorization: Bearer x`, `'X-Amz-Security-Token': b'x'`
     re.compile(
-        r"(?i)\b(authorization|proxy-authorization|x-amz-security-token|x-api-key|api[-_]?key"
-        r"|cookie|set-cookie|password|passwd|secret|token)(['\"]?\s*[:=]\s*(?:b?['\"])?)"
-        r"((?:bearer|basic)\s+)?([^\s\"',;}&]+)"
+        r"(?i)(?<![\w-])(authorization|proxy-authorization|x-amz-security-token|x-api-key|cookie"
+        r"|set-cookie)(['\"]?\s*[:=]\s*(?:b?['\"])?)((?:bearer|basic)\s+)?([^\s\"',;}&]+)"
+    ),
+    # JSON and query forms of credential fields: `"password": "x"`, `token=x`
+    re.compile(
+        r"(?i)(?<![\w-])(['\"]?(?:password|passwd|secret|client_secret|token|access_token"
+        r"|api_?key)['\"]?)(\s*=\s*|(?<=['\"])\s*:\s*['\"])()([^\s\"',;}&]+)"
     ),
     re.compile(r"(?i)\b(bearer|basic)(\s+)()([A-Za-z0-9._~+/=-]{6,})"),
     re.compile(r"(Credential=)()()([A-Z0-9]{8,})"),

@@ -157,7 +157,9 @@ class Registry:
             self.probes[probe.key] = (component, probe)
         for view in component.views:
             if view.fixture in self.views:
-                raise RegistryError(f"component {name}: fixture {view.fixture!r} already registered")
+                raise RegistryError(
+                    f"component {name}: fixture {view.fixture!r} already registered"
+                )
             if view.probe is not None and view.probe not in {p.key for p in component.probes}:
                 raise RegistryError(f"component {name}: view {view.fixture} reads unknown probe")
             self.views[view.fixture] = (component, view)

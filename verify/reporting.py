@@ -15,7 +15,14 @@ from verify.ledger import Ledger
 from verify.run import current
 from verify.text import plural
 from verify.verdict import Verdict, apply_waivers, decide
-from verify.writers import atomic_write, junit, markdown, summary_line, terminal_lines, write_verdict
+from verify.writers import (
+    atomic_write,
+    junit,
+    markdown,
+    summary_line,
+    terminal_lines,
+    write_verdict,
+)
 
 if TYPE_CHECKING:
     from verify.run import Run
@@ -49,7 +56,7 @@ class VerdictReporter:
         return run
 
     def _named(self, nodeid: str) -> tuple[str, str] | None:
-        return check_id_of(nodeid, self.config.rootpath, self.run.registry)
+        return check_id_of(nodeid)
 
     # --- what the selection expects -------------------------------------------------------
 
@@ -98,7 +105,9 @@ class VerdictReporter:
             return "internal error"
         if stop:
             return f"stopped early ({stop})"
-        if self.run.deadline.passed():
+        if self.run.deadline.passed() and any(
+            not e.call and not e.setup for e in self.ledger.entries.values()
+        ):
             return f"run deadline ({self.run.deadline.seconds:g} s) passed"
         return None
 

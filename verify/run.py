@@ -34,6 +34,7 @@ class Run:
     settle_deadline: float = 0.0  # monotonic; set when the probes start
     sandbox_dir: str | None = None
     sandbox_started: bool = False
+    sandbox_dir_created: bool = False
     sandbox_token: str | None = None
     account_id: str | None = None
     aws_keys: tuple[str | None, str | None] = (None, None)  # the sandbox's; else the chain's

@@ -41,15 +41,16 @@ def call_settling(item: pytest.Function, run: Run) -> bool:
                     raise
                 first_failure = first_failure or one_line(str(failure).split("\nassert ")[0], 300)
                 wait_s = min(poll_s, remaining)
-                progress(item, f"{item.stash[CHECK_ID]} still failing ({first_line(failure)}); "
-                         f"re-observing in {wait_s:.0f} s, {remaining:.0f} s of settle left")
+                progress(
+                    item,
+                    f"{item.stash[CHECK_ID]} still failing ({first_line(failure)}); "
+                    f"re-observing in {wait_s:.0f} s, {remaining:.0f} s of settle left",
+                )
                 time.sleep(wait_s)
-                fresh = {
-                    key: run.scheduler.refresh(key)
-                    for key in {view.probe for _, view in views.values() if view.probe}
-                }
+                keys = {view.probe for _, view in views.values() if view.probe is not None}
+                fresh = {key: run.scheduler.refresh(key) for key in keys}
                 for name, (component, view) in views.items():
-                    kwargs[name] = derive(view, component, fresh[view.probe], run, item)
+                    kwargs[name] = derive(view, component, fresh[str(view.probe)], run, item)
     finally:
         record = item.stash.get(RECORD, {})
         record["attempts"] = attempts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -30,19 +30,19 @@ class DaemonExecutor(Executor):
     def __init__(self, max_workers: int, name: str = "verify") -> None:
         self._slots = threading.BoundedSemaphore(max(max_workers, 1))
         self._name = name
-        self._pending: set[Future[object]] = set()
+        self._pending: set[Future[Any]] = set()
         self._lock = threading.Lock()
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         future: Future[T] = Future()
         with self._lock:
-            self._pending.add(future)  # type: ignore[arg-type]
+            self._pending.add(future)
 
         def run() -> None:
             with self._slots:
                 settle(future, lambda: fn(*args, **kwargs))
             with self._lock:
-                self._pending.discard(future)  # type: ignore[arg-type]
+                self._pending.discard(future)
 
         threading.Thread(target=run, name=self._name, daemon=True).start()
         return future

@@ -105,7 +105,10 @@ def decide(checks: list[CheckResult], run_error: str | None = None) -> tuple[Out
             return "error", f"{len(not_run)} of {plural(total, 'check')} not run"
         return "error", f"{len(errored)} of {plural(total, 'check')} could not observe"
     if not gating:
-        return "error", f"zero gating checks: all {plural(total, 'check')} skipped, waived or warning-only"
+        return (
+            "error",
+            f"zero gating checks: all {plural(total, 'check')} skipped, waived or warning-only",
+        )
     return "pass", f"{plural(len(gating), 'gating check')} passed"
 
 

@@ -66,10 +66,18 @@ def summary_line(verdict: Verdict) -> str:
 def terminal_lines(verdict: Verdict) -> list[tuple[str, str]]:
     """(line, colour) for the terminal's verify section: skips, flaky passes, then problems."""
     lines: list[tuple[str, str]] = []
+    skipped: dict[str, list[str]] = {}
     for result in ordered(verdict.checks):
         if result.status == "skipped":
-            lines.append((f"SKIP  {result.id}: {result.message}", "yellow"))
-        elif result.flaky:
+            skipped.setdefault(result.message, []).append(result.id)
+    for reason, ids in skipped.items():
+        if len(ids) == 1:
+            lines.append((f"SKIP  {ids[0]}: {reason}", "yellow"))
+        else:
+            shown = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
+            lines.append((f"SKIP  {len(ids)} checks: {reason} ({shown})", "yellow"))
+    for result in ordered(verdict.checks):
+        if result.flaky:
             lines.append(
                 (
                     f"FLAKY {result.id}: passed on attempt {result.attempts}; first saw: "

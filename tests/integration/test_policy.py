@@ -31,7 +31,8 @@ def test_a_prefix_typo_fails_instead_of_passing_on_zero_alarms(
     run = run_alarms(tmp_path, sandbox_dir, prefix="mobilytics-lcoal-")
     assert run.outcome == "fail", run.output
     assert run.check("alarms.none_firing")["message"] == (
-        "0 alarms match prefix 'mobilytics-lcoal-'; expected >= 1 (is the prefix right?)"
+        "0 alarms match prefix 'mobilytics-lcoal-', 0 with data (0 INSUFFICIENT_DATA); "
+        "expected >= 1 with data (is the prefix right?)"
     )
 
 
@@ -53,7 +54,11 @@ def test_waiving_the_only_check_leaves_nothing_gating(
     broken("alarm-firing")
     waiver = 'waivers = [{ check = "alarms.*", reason = "flaps", expires = 2099-12-31 }]'
     run = run_alarms(tmp_path, sandbox_dir, extra=waiver)
-    assert run.outcome == "error" and run.verdict["reason"] == "zero gating checks ran"  # type: ignore[index]
+    assert run.outcome == "error"
+    assert run.verdict is not None
+    assert (
+        run.verdict["reason"] == "zero gating checks: all 9 checks skipped, waived or warning-only"
+    )
 
 
 def test_an_expired_waiver_is_void_and_said_so(

@@ -32,20 +32,39 @@ class Aws:
 
 
 def http_get(url: str, timeout: float = 5.0) -> tuple[int | str, Any]:
-    """(status, JSON body), or ("refused", None) when nothing listens."""
+    """(status, JSON body without the dependency report), or ("refused", None)."""
     try:
         with _NO_PROXY.open(url, timeout=timeout) as response:
-            return response.status, json.loads(response.read())
+            return response.status, _body(response.read())
     except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+        return exc.code, _body(exc.read())
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, ConnectionRefusedError):
             return "refused", None
         raise
 
 
+def _body(raw: bytes) -> Any:
+    """The JSON body, or the first line of a text one."""
+    try:
+        return _without_checks(json.loads(raw))
+    except ValueError:
+        return raw.decode(errors="replace").splitlines()[0]
+
+
+def _without_checks(body: Any) -> Any:
+    """/health also reports each dependency (Redis, PostgreSQL): other tests look at those."""
+    return {k: v for k, v in body.items() if k != "checks"} if isinstance(body, dict) else body
+
+
 def rev(arn: str) -> int:
     return int(arn.rsplit(":", 1)[1])
+
+
+def revision(arn: str) -> str:
+    """The seed's two revisions by name; any later one (a failed rollout's) is "new", so the
+    picture does not depend on how many rollouts earlier tests failed."""
+    return {1: "previous", 2: "current"}.get(rev(arn), "new")
 
 
 def tag(image: str) -> str:
@@ -61,9 +80,9 @@ def observe(aws: Aws, state: SandboxState) -> Obs:
             "running": svc["runningCount"],
             "pending": svc["pendingCount"],
             "desired": svc["desiredCount"],
-            "rev": rev(svc["taskDefinition"]),
+            "rev": revision(svc["taskDefinition"]),
             "deployments": [
-                (d["status"], d["rolloutState"], d["runningCount"], rev(d["taskDefinition"]))
+                (d["status"], d["rolloutState"], d["runningCount"], revision(d["taskDefinition"]))
                 for d in svc["deployments"]
             ],
         }

@@ -164,6 +164,30 @@ def test_secret_pending_deletion_is_absent(secretsmanager: Any) -> None:
     assert (presence.present, presence.detail) == (False, "scheduled for deletion on 2026-12-01")
 
 
+def test_a_secret_created_but_never_set_is_absent(secretsmanager: Any) -> None:
+    client, stubber = secretsmanager
+    stubber.add_response("describe_secret", described_secret(VersionIdsToStages={}))
+    presence = observe_secret(client, SECRET)
+    assert (presence.present, presence.detail) == (
+        False,
+        "exists but has no AWSCURRENT version (no value set)",
+    )
+    stubber.add_response(
+        "describe_secret", described_secret(VersionIdsToStages={"0" * 32: ["AWSPREVIOUS"]})
+    )
+    assert not observe_secret(client, SECRET).present
+
+
+def test_an_answer_about_another_secret_is_an_error(secretsmanager: Any) -> None:
+    client, stubber = secretsmanager
+    stubber.add_response("describe_secret", described_secret(Name="/mobilytics/prod/other"))
+    with pytest.raises(ProbeError) as raised:
+        observe_secret(client, SECRET)
+    assert raised.value.cause == (
+        "the answer describes '/mobilytics/prod/other', not the secret asked for"
+    )
+
+
 def test_secret_access_denied_is_a_probe_error(secretsmanager: Any) -> None:
     client, stubber = secretsmanager
     stubber.add_client_error(

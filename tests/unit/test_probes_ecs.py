@@ -367,16 +367,64 @@ def test_throttling_reports_the_attempts_botocore_made(ecs: Any) -> None:
     )
 
 
-def test_cluster_not_found_is_a_probe_error(ecs: Any) -> None:
+def test_a_missing_cluster_is_an_observation_not_an_error() -> None:
+    client = make_client()
+    with Stubber(client) as stubber:
+        stubber.add_client_error(
+            "describe_services", "ClusterNotFoundException", "Cluster not found.", 400
+        )
+        observed = observe_cluster(client, CLUSTER, ["app-api"], max_workers=1)
+    assert observed.cluster_missing == "ClusterNotFoundException: Cluster not found."
+    assert observed.services == {}
+
+
+def test_an_answer_about_another_cluster_is_an_error(ecs: Any) -> None:
     client, stubber = ecs
-    stubber.add_client_error(
-        "describe_services", "ClusterNotFoundException", "Cluster not found.", 400
+    other = service("app-api")
+    other["clusterArn"] = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/mobilytics-staging"
+    stubber.add_response(
+        "describe_services",
+        {"services": [other], "failures": []},
+        {"cluster": CLUSTER, "services": ["app-api"]},
     )
-    for _listing in ("RUNNING", "STOPPED"):
-        stubber.add_client_error("list_tasks", "ClusterNotFoundException", "Cluster not found.")
+    expect_list(stubber, "RUNNING", [])
+    expect_list(stubber, "STOPPED", [])
     with pytest.raises(ProbeError) as raised:
         observe_cluster(client, CLUSTER, ["app-api"], max_workers=1)
-    assert raised.value.cause == "ClusterNotFoundException: Cluster not found."
+    assert raised.value.cause == (
+        "the answer is about cluster 'mobilytics-staging', not 'mobilytics-prod'"
+    )
+
+
+def test_without_a_release_the_newest_active_revision_is_described(ecs: Any) -> None:
+    client, stubber = ecs
+    stubber.add_response(
+        "describe_services",
+        {"services": [service("app-api")], "failures": []},
+        {"cluster": CLUSTER, "services": ["app-api"]},
+    )
+    expect_list(stubber, "RUNNING", [])
+    expect_list(stubber, "STOPPED", [])
+    newest = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/app-api:43"
+    image = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/app-api:1.5.0"
+    for name, arn in (("app-api", newest), (TASK_DEF_NEW, TASK_DEF_NEW)):
+        stubber.add_response(
+            "describe_task_definition",
+            {
+                "taskDefinition": {
+                    "taskDefinitionArn": arn,
+                    "family": "app-api",
+                    "revision": int(arn.rsplit(":", 1)[1]),
+                    "status": "ACTIVE",
+                    "containerDefinitions": [{"name": "app-api", "image": image}],
+                }
+            },
+            {"taskDefinition": name},
+        )
+    observed = observe_cluster(client, CLUSTER, ["app-api"], revisions=True, max_workers=1)
+    assert observed.newest is not None and observed.newest["app-api"].arn == newest
+    assert observed.described is not None and set(observed.described) == {newest, TASK_DEF_NEW}
+    assert observed.described[TASK_DEF_NEW].images == {"app-api": image}
 
 
 @pytest.mark.parametrize(

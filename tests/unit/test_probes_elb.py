@@ -136,7 +136,7 @@ def test_states_reasons_and_zones_from_enis_including_secondary_ips(clients: Any
         },
     )
 
-    (group,) = observe_target_groups(elbv2, ec2, ["app-api"], max_workers=1)
+    (group,) = observe_target_groups(elbv2, ec2, ["app-api"], max_workers=1).groups
 
     assert (group.name, group.arn, group.target_type) == ("app-api", group_arn("app-api"), "ip")
     assert group.targets == (
@@ -223,7 +223,7 @@ def test_names_and_arns_with_instance_targets_use_one_call_per_kind(clients: Any
 
     groups = observe_target_groups(
         elbv2, ec2, [group_arn("legacy"), "app-api", "app-api"], max_workers=1
-    )
+    ).groups
 
     assert [group.name for group in groups] == ["legacy", "app-api"]  # as asked, once each
     assert groups[0].targets[0].availability_zone == "eu-west-1b"
@@ -239,45 +239,42 @@ def test_no_ec2_call_when_the_api_names_every_zone(clients: Any) -> None:
         {"TargetHealthDescriptions": [health("10.0.1.10", "healthy", zone="eu-west-1a")]},
     )
 
-    (group,) = observe_target_groups(elbv2, ec2, ["app-api"], max_workers=1)
+    (group,) = observe_target_groups(elbv2, ec2, ["app-api"], max_workers=1).groups
 
     assert group.targets[0].availability_zone == "eu-west-1a"
 
 
-def test_target_group_not_found_names_the_group(clients: Any) -> None:
+def test_a_missing_target_group_is_an_observation_named_from_one_listing(clients: Any) -> None:
     elbv2, elbv2_stub, ec2, _ = clients
     elbv2_stub.add_client_error(
         "describe_target_groups", "TargetGroupNotFound", "One or more target groups not found"
     )
-
-    with pytest.raises(ProbeError) as raised:
-        observe_target_groups(elbv2, ec2, ["app-apii"], max_workers=1)
-
-    assert raised.value.target == "elbv2:DescribeTargetGroups names=app-apii"
-    assert raised.value.cause == "TargetGroupNotFound: no target group app-apii"
-
-
-def test_target_group_not_found_among_several_asks_each_to_name_it(clients: Any) -> None:
-    elbv2, elbv2_stub, ec2, _ = clients
-    elbv2_stub.add_client_error(
-        "describe_target_groups", "TargetGroupNotFound", "One or more target groups not found"
-    )
+    # One paginated listing of the account's groups names every missing one, however many.
     elbv2_stub.add_response(
         "describe_target_groups",
-        {"TargetGroups": [target_group("app-api")]},
-        {"Names": ["app-api"]},
+        {"TargetGroups": [target_group("app-api"), target_group("other")]},
+        {"PageSize": 400},
     )
-    elbv2_stub.add_client_error(
-        "describe_target_groups",
-        "TargetGroupNotFound",
-        "One or more target groups not found",
-        expected_params={"Names": ["portal"]},
+    elbv2_stub.add_response(
+        "describe_target_health",
+        {"TargetHealthDescriptions": [health("10.0.1.10", "healthy", zone="eu-west-1a")]},
     )
+    asked = ["app-api", *(f"missing-{n}" for n in range(500))]
+
+    observed = observe_target_groups(elbv2, ec2, asked, max_workers=1)
+
+    assert [g.name for g in observed.groups] == ["app-api"]
+    assert observed.missing == [f"missing-{n}" for n in range(500)]
+
+
+def test_an_answer_naming_a_group_not_asked_for_is_an_error(clients: Any) -> None:
+    elbv2, elbv2_stub, ec2, _ = clients
+    elbv2_stub.add_response("describe_target_groups", {"TargetGroups": [target_group("evil")]})
 
     with pytest.raises(ProbeError) as raised:
-        observe_target_groups(elbv2, ec2, ["app-api", "portal"], max_workers=1)
+        observe_target_groups(elbv2, ec2, ["app-api"], max_workers=1)
 
-    assert raised.value.cause == "TargetGroupNotFound: no target group portal"
+    assert raised.value.cause == "the answer holds target group 'evil', which was not asked for"
 
 
 def test_access_denied_on_health_is_a_probe_error(clients: Any) -> None:

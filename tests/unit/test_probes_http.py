@@ -160,12 +160,12 @@ def test_slow_answer_is_a_timeout(client: httpx.Client, base_url: str) -> None:
     with pytest.raises(ProbeError) as raised:
         get(client, f"{base_url}/slow", timeout_s=0.3)
     assert time.perf_counter() - started < 0.9
-    assert raised.value.cause == "no answer within 0.3 s"
+    assert raised.value.cause == "no complete answer within 0.3 s"
     assert raised.value.target == f"{base_url}/slow"
 
 
 def test_slow_drip_cannot_outlive_the_deadline(client: httpx.Client, base_url: str) -> None:
-    with pytest.raises(ProbeError, match=r"no answer within 0\.3 s"):
+    with pytest.raises(ProbeError, match=r"no complete answer within 0\.3 s"):
         get(client, f"{base_url}/drip", timeout_s=0.3)
 
 

@@ -18,7 +18,6 @@ from verify.probes.aws.cloudwatch import observe_alarms
 from verify.probes.aws.ecs import observe_cluster
 from verify.probes.aws.elb import observe_target_groups
 from verify.probes.aws.secrets import observe_parameters, observe_secret
-from verify.probes.errors import ProbeError
 
 REGION = "eu-west-3"
 CLUSTER = "probe-e2e"
@@ -191,16 +190,16 @@ def test_cluster(seeded: Seeded) -> None:
     assert (stopped.stop_code, stopped.stopped_at) == (None, None)  # moto lacks both
 
 
-def test_cluster_not_found(seeded: Seeded) -> None:
-    with pytest.raises(ProbeError) as raised:
-        observe_cluster(seeded.clients["ecs"], "no-such-cluster", ["app-api"])
-    assert raised.value.cause.startswith("ClusterNotFoundException")
+def test_cluster_not_found_is_observed(seeded: Seeded) -> None:
+    observed = observe_cluster(seeded.clients["ecs"], "no-such-cluster", ["app-api"])
+    assert observed.cluster_missing is not None
+    assert observed.cluster_missing.startswith("ClusterNotFoundException")
 
 
 def test_target_groups_by_name_and_arn_with_zones(seeded: Seeded) -> None:
     ip_group, instance_group = observe_target_groups(
         seeded.clients["elbv2"], seeded.clients["ec2"], [seeded.ip_group_arn, f"{PREFIX}legacy"]
-    )
+    ).groups
 
     assert (ip_group.name, ip_group.target_type) == (f"{PREFIX}api", "ip")
     # moto reports every registered target healthy and no AZ: the probe asks EC2 for the ENIs.
@@ -217,12 +216,12 @@ def test_target_groups_by_name_and_arn_with_zones(seeded: Seeded) -> None:
     )
 
 
-def test_target_group_not_found(seeded: Seeded) -> None:
-    with pytest.raises(ProbeError) as raised:
-        observe_target_groups(
-            seeded.clients["elbv2"], seeded.clients["ec2"], [f"{PREFIX}api", f"{PREFIX}nope"]
-        )
-    assert raised.value.cause == f"TargetGroupNotFound: no target group {PREFIX}nope"
+def test_target_group_not_found_is_observed(seeded: Seeded) -> None:
+    observed = observe_target_groups(
+        seeded.clients["elbv2"], seeded.clients["ec2"], [f"{PREFIX}api", f"{PREFIX}nope"]
+    )
+    assert [g.name for g in observed.groups] == [f"{PREFIX}api"]
+    assert observed.missing == [f"{PREFIX}nope"]
 
 
 def test_alarms(seeded: Seeded) -> None:

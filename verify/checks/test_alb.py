@@ -34,8 +34,11 @@ def test_targets_healthy(
         ],
     )
     missing = alb_target_groups.missing
+    named = ", ".join(missing[:10]) + (
+        f" (and {len(missing) - 10} more)" if len(missing) > 10 else ""
+    )
     assert not missing, (
-        f"target group {', '.join(missing)} not found (ELB answered TargetGroupNotFound); "
+        f"target group {named} not found (ELB answered TargetGroupNotFound); "
         "expected every configured group to exist"
     )
     for group in groups:

@@ -19,14 +19,21 @@ def _field(observation: HttpObservation, name: str) -> Any:
 
 
 def test_health(
-    api_health: HttpObservation, verify_env: EnvConfig, verify_thresholds: Any, verify_check: CheckRecord
+    api_health: HttpObservation,
+    verify_env: EnvConfig,
+    verify_thresholds: Any,
+    verify_check: CheckRecord,
 ) -> None:
     """GET /health: 200, the body says healthy, within the latency budget."""
     obs, budget = api_health, verify_thresholds.api_latency_ms
     healthy_values = verify_env.table("api").healthy_values
     body_status = _field(obs, "status")
     verify_check.record(
-        observed={"status": obs.status, "body_status": body_status, "latency_ms": round(obs.latency_ms)},
+        observed={
+            "status": obs.status,
+            "body_status": body_status,
+            "latency_ms": round(obs.latency_ms),
+        },
         threshold={"status": 200, "body_status": healthy_values, "latency_ms": budget},
         evidence=obs.evidence(),
     )
@@ -42,7 +49,10 @@ def test_health(
 
 @pytest.mark.requires_release
 def test_version(
-    api_version: HttpObservation, verify_env: EnvConfig, verify_release: str, verify_check: CheckRecord
+    api_version: HttpObservation,
+    verify_env: EnvConfig,
+    verify_release: str,
+    verify_check: CheckRecord,
 ) -> None:
     """GET /version reports the release that must be live."""
     obs = api_version
@@ -55,4 +65,6 @@ def test_version(
     )
     assert obs.unreachable is None, f"{obs.url}: {obs.unreachable}; expected HTTP 200"
     assert obs.status == 200, f"{obs.url} answered HTTP {obs.status}; expected 200"
-    assert live == verify_release, f"{obs.url} reports {field} {live!r}; expected {verify_release!r}"
+    assert live == verify_release, (
+        f"{obs.url} reports {field} {live!r}; expected {verify_release!r}"
+    )

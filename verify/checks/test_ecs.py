@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from verify.text import plural
+from verify.text import one_line, plural
 
 if TYPE_CHECKING:
     from verify.components.ecs import EcsServiceConfig
@@ -57,13 +58,25 @@ def test_service_stable(
     svc, minimum = ecs_service, ecs_service_config.min_tasks
     rollouts = [f"{d.status}:{d.rollout_state}" for d in svc.deployments]
     verify_check.record(
-        observed={"status": svc.status, "running": svc.running, "desired": svc.desired, "deployments": rollouts},
-        threshold={"status": "ACTIVE", "running": "== desired", "min_tasks": minimum, "deployments": ["PRIMARY:COMPLETED"]},
+        observed={
+            "status": svc.status,
+            "running": svc.running,
+            "desired": svc.desired,
+            "deployments": rollouts,
+        },
+        threshold={
+            "status": "ACTIVE",
+            "running": "== desired",
+            "min_tasks": minimum,
+            "deployments": ["PRIMARY:COMPLETED"],
+        },
         evidence=evidence(svc),
     )
     assert svc.status == "ACTIVE", f"service {svc.name} is {svc.status}; expected ACTIVE"
     primary = next((d for d in svc.deployments if d.status == "PRIMARY"), None)
-    assert primary is not None, f"service {svc.name}: no PRIMARY deployment ({rollouts}); expected one"
+    assert primary is not None, (
+        f"service {svc.name}: no PRIMARY deployment ({rollouts}); expected one"
+    )
     assert primary.rollout_state != "FAILED", (
         f"service {svc.name}: rollout of {primary.task_definition.rsplit('/', 1)[-1]} FAILED "
         f"({primary.rollout_reason}); expected COMPLETED"
@@ -71,7 +84,9 @@ def test_service_stable(
     assert svc.running == svc.desired, (
         f"service {svc.name}: running {svc.running} of desired {svc.desired}; expected running == desired"
     )
-    assert svc.desired >= minimum, f"service {svc.name}: desired {svc.desired}; expected >= {minimum} (min_tasks)"
+    assert svc.desired >= minimum, (
+        f"service {svc.name}: desired {svc.desired}; expected >= {minimum} (min_tasks)"
+    )
     assert len(svc.deployments) == 1, (
         f"service {svc.name}: rollout in progress, deployments {rollouts}; expected one PRIMARY"
     )
@@ -142,7 +157,9 @@ def test_release(
         _runs_newest_revision(svc, ecs_cluster, verify_check)
         return
     tags = _release_tags(svc, ecs_service_config)
-    verify_check.record(observed={"image_tags": tags}, threshold={"image_tag": release}, evidence=evidence(svc))
+    verify_check.record(
+        observed={"image_tags": tags}, threshold={"image_tag": release}, evidence=evidence(svc)
+    )
     assert tags or ecs_service_config.min_tasks == 0, (
         f"service {svc.name} ({svc.status}): no running task to compare; expected tasks on {release!r}"
     )
@@ -154,7 +171,9 @@ def test_release(
     )
 
 
-def _runs_newest_revision(svc: Service, cluster: ClusterObservation, verify_check: CheckRecord) -> None:
+def _runs_newest_revision(
+    svc: Service, cluster: ClusterObservation, verify_check: CheckRecord
+) -> None:
     from verify.probes.aws.ecs import family_of
 
     primary = next((d for d in svc.deployments if d.status == "PRIMARY"), None)
@@ -166,7 +185,9 @@ def _runs_newest_revision(svc: Service, cluster: ClusterObservation, verify_chec
         threshold={"newest_active_revision": newest.arn.rsplit("/", 1)[-1] if newest else None},
         evidence=evidence(svc),
     )
-    assert current, f"service {svc.name} ({svc.status}): no task definition; expected the newest revision"
+    assert current, (
+        f"service {svc.name} ({svc.status}): no task definition; expected the newest revision"
+    )
     assert newest is not None, f"service {svc.name}: family of {current} has no ACTIVE revision"
     assert current == newest.arn, (
         f"service {svc.name}: PRIMARY deployment runs {current.rsplit('/', 1)[-1]}; expected the newest "
@@ -180,7 +201,10 @@ def _runs_newest_revision(svc: Service, cluster: ClusterObservation, verify_chec
 
 
 def test_no_crash_loop(
-    ecs_service: Service, ecs_cluster: ClusterObservation, verify_thresholds: Any, verify_check: CheckRecord
+    ecs_service: Service,
+    ecs_cluster: ClusterObservation,
+    verify_thresholds: Any,
+    verify_check: CheckRecord,
 ) -> None:
     """No task of the service crashed within the crash window: failed to start, exited non-zero
     on its own, or was replaced after failing health checks. Deploy and scale-in stops are normal."""
@@ -197,9 +221,10 @@ def test_no_crash_loop(
     assert ecs_cluster.cluster_missing is None and not ecs_service.status.startswith("MISSING"), (
         f"service {ecs_service.name} is {ecs_service.status}; expected ACTIVE"
     )
+    kinds = Counter(why for why in crashed.values())
     assert not crashed, (
         f"service {ecs_service.name}: {plural(len(crashed), 'task')} crashed in the last "
         f"{window_min:g} min ("
-        + "; ".join(f"{task} {why}" for task, why in crashed.items())
+        + "; ".join(f"{n}x {one_line(why, 140)}" for why, n in kinds.most_common())
         + "); expected none"
     )

@@ -18,7 +18,7 @@ class ApiConfig(Table):
     base_url: HttpUrl
     health_path: str = "/health"
     version_path: str = "/version"
-    healthy_values: list[str] = ["ok", "healthy", "pass", "up"]
+    healthy_values: tuple[str, ...] = ("ok", "healthy", "pass", "up")
     version_field: str = "release"
     verify_tls: bool = True
     auth_token: SecretRef | None = None  # sent as `Authorization: Bearer ...` when set

@@ -80,7 +80,9 @@ def service_config(table: EcsConfig, params: Mapping[str, Any]) -> EcsServiceCon
     return table.services[params["ecs_service_name"]]
 
 
-def release_container(images: Mapping[str, str], service: str, config: EcsServiceConfig) -> str | None:
+def release_container(
+    images: Mapping[str, str], service: str, config: EcsServiceConfig
+) -> str | None:
     """The container carrying the release: configured, else named like the service, else the
     only one."""
     if config.container:
@@ -105,7 +107,10 @@ def discover_release(observation: ClusterObservation, table: EcsConfig) -> tuple
         return None, f"task definition {arn} of {name} was not described"
     container = release_container(revision.images, name, table.services[name])
     if container is None:
-        return None, f"no release container in {arn.rsplit('/', 1)[-1]} (set ecs.services.{name}.container)"
+        return (
+            None,
+            f"no release container in {arn.rsplit('/', 1)[-1]} (set ecs.services.{name}.container)",
+        )
     tag = image_tag(revision.images[container])
     if tag is None:
         return None, f"container {container} of {arn.rsplit('/', 1)[-1]} has no image tag"

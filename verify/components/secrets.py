@@ -27,7 +27,9 @@ def observe_secrets(ctx: ProbeContext) -> list[SecretPresence]:
     table: SecretsConfig = ctx.table
     in_ssm = [name.removeprefix("ssm:") for name in table.required if name.startswith("ssm:")]
     in_sm = [
-        name.removeprefix("secretsmanager:") for name in table.required if not name.startswith("ssm:")
+        name.removeprefix("secretsmanager:")
+        for name in table.required
+        if not name.startswith("ssm:")
     ]
     client = ctx.aws("secretsmanager")
     with call_pool(16) as pool:

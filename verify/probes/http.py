@@ -95,7 +95,9 @@ def get(
             return HttpObservation(shown_url, None, latency_ms, "", None, unreachable)
         raise ProbeError(shown_url, _failure_cause(error, url)) from None
     except (httpx.HTTPError, httpx.InvalidURL) as error:
-        raise ProbeError(shown_url, f"{type(error).__name__}: {one_line(REDACT(str(error)))}") from None
+        raise ProbeError(
+            shown_url, f"{type(error).__name__}: {one_line(REDACT(str(error)))}"
+        ) from None
     latency_ms = (time.perf_counter() - started) * 1000
     content = _inflate(raw, response.headers.get("content-encoding", ""), shown_url, max_body_bytes)
     encoding = response.charset_encoding or "utf-8"
@@ -110,9 +112,7 @@ def get(
     )
 
 
-def _read_raw(
-    response: httpx.Response, deadline: float, limit: int
-) -> tuple[bytes | None, bool]:
+def _read_raw(response: httpx.Response, deadline: float, limit: int) -> tuple[bytes | None, bool]:
     """Up to `limit` bytes as sent (still encoded), or None when the answer overruns `deadline`."""
     # httpx bounds each read, not the whole answer: check the deadline between chunks.
     chunks: list[bytes] = []
@@ -216,3 +216,65 @@ def _host(url: str) -> str:
         return httpx.URL(url).host or "?"
     except httpx.InvalidURL:
         return "?"
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One GET's status, headers and body (inflated, at most the cap), for probes that parse it.
+
+    `unreachable` is set (`status` None) when the server refused or reset the connection.
+    """
+
+    url: str  # redacted
+    status: int | None
+    headers: dict[str, str]  # lower-case names; a repeated header's values joined by ", "
+    content: bytes
+    latency_ms: float
+    truncated: bool = False
+    unreachable: str | None = None
+
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+
+def fetch(
+    client: httpx.Client,
+    url: str,
+    timeout_s: float,
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> Fetched:
+    """GET `url` under the same rules as `get` (identity encoding, a cap counted on the wire, one
+    deadline for the whole answer), keeping headers and the body up to the cap."""
+    shown_url = redact_url(url)
+    started = time.perf_counter()
+    deadline = started + timeout_s
+    timed_out = ProbeError(shown_url, f"no complete answer within {timeout_s:g} s")
+    try:
+        with client.stream(
+            "GET", url, headers={"accept-encoding": "identity"}, timeout=httpx.Timeout(timeout_s)
+        ) as response:
+            raw, truncated = _read_raw(response, deadline, max_body_bytes)
+            if raw is None:
+                raise timed_out from None
+    except httpx.TimeoutException:
+        raise timed_out from None
+    except httpx.TransportError as error:
+        latency_ms = (time.perf_counter() - started) * 1000
+        unreachable = _unreachable_reason(error)
+        if unreachable is not None:
+            return Fetched(shown_url, None, {}, b"", latency_ms, unreachable=unreachable)
+        raise ProbeError(shown_url, _failure_cause(error, url)) from None
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
+        raise ProbeError(
+            shown_url, f"{type(error).__name__}: {one_line(REDACT(str(error)))}"
+        ) from None
+    latency_ms = (time.perf_counter() - started) * 1000
+    encoding = response.headers.get("content-encoding", "")
+    # A capped body cannot be inflated whole: keep it as sent (callers only read the start).
+    content = raw if truncated else _inflate(raw, encoding, shown_url, max_body_bytes)
+    headers: dict[str, str] = {}
+    for name, value in response.headers.multi_items():
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return Fetched(shown_url, response.status_code, headers, content, latency_ms, truncated)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 
 from verify.sandbox.part import Fault
+
+__all__ = ["BY_NAME", "FAULTS", "OWNER", "Fault", "lookup"]
 from verify.sandbox.parts import PARTS
 
 FAULTS: tuple[Fault, ...] = tuple(fault for part in PARTS.values() for fault in part.faults)

@@ -84,8 +84,16 @@ def sandbox() -> None:
 
 @sandbox.command()
 @dir_option
-@click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True, help="Injected latency per AWS and API request.")
-@click.option("--release", default=spec.DEFAULT_RELEASE, show_default=True, help="Release the sandbox runs.")
+@click.option(
+    "--latency-ms",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Injected latency per AWS and API request.",
+)
+@click.option(
+    "--release", default=spec.DEFAULT_RELEASE, show_default=True, help="Release the sandbox runs."
+)
 @click.option(
     "--previous-release",
     default=spec.DEFAULT_PREVIOUS_RELEASE,
@@ -105,7 +113,9 @@ def up(
     environments: str | None,
 ) -> None:
     """Start the sandbox (or reuse the running one, adding missing parts)."""
-    chosen = parts.split(",") if parts else (_env_parts(env_name, environments) if env_name else None)
+    chosen = (
+        parts.split(",") if parts else (_env_parts(env_name, environments) if env_name else None)
+    )
     reused = load_state(sandbox_dir(dir_)) is not None
     state = _guard(
         lambda: lifecycle.up(
@@ -133,7 +143,9 @@ def down(dir_: Path | None) -> None:
 
 @sandbox.command()
 @dir_option
-@click.option("--field", type=click.Choice(sorted(FIELDS)), default=None, help="Print only this value.")
+@click.option(
+    "--field", type=click.Choice(sorted(FIELDS)), default=None, help="Print only this value."
+)
 def status(dir_: Path | None, field: str | None) -> None:
     """Whether the sandbox runs, its endpoints, release and the faults really active (exit 1 if not)."""
     directory = sandbox_dir(dir_)
@@ -155,7 +167,9 @@ def list_faults() -> None:
     head = ("FAULT", "EXPECT", "CHECK", "DESCRIPTION")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(3)]
     for name, expect, check, description in [head, *rows]:
-        click.echo(f"{name:<{widths[0]}}  {expect:<{widths[1]}}  {check:<{widths[2]}}  {description}")
+        click.echo(
+            f"{name:<{widths[0]}}  {expect:<{widths[1]}}  {check:<{widths[2]}}  {description}"
+        )
 
 
 @sandbox.command(name="break")
@@ -182,4 +196,6 @@ def heal(fault: str | None, dir_: Path | None) -> None:
     if healed:
         click.echo(f"sandbox: healed {', '.join(healed)}")
     else:
-        click.echo(f"sandbox: {fault + ' was' if fault else 'no fault was'} not active; nothing to heal")
+        click.echo(
+            f"sandbox: {fault + ' was' if fault else 'no fault was'} not active; nothing to heal"
+        )

@@ -15,7 +15,11 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def call(
-    aws_endpoint: str, path: str, token: str, body: dict[str, Any] | None = None, timeout: float = 60
+    aws_endpoint: str,
+    path: str,
+    token: str,
+    body: dict[str, Any] | None = None,
+    timeout: float = 60,
 ) -> dict[str, Any]:
     """GET (no body) or POST `path` on the overlay; the decoded JSON answer."""
     data = None if body is None else json.dumps(body).encode()

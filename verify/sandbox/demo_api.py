@@ -61,6 +61,10 @@ class ApiHandler(Handler):
                 self._send(503, {"status": "degraded", "release": release, "checks": checks})
             else:
                 self._send(200, {"status": "ok", "release": release, "checks": checks})
+        elif path == "/version" and "api-401-echo" in mode.faults:
+            # A hostile (or merely careless) endpoint: it shows the caller what it sent.
+            echo = "".join(f"{name}: {value}\n" for name, value in self.headers.items())
+            self.send(401, {"Content-Type": "text/plain"}, f"Unauthorized.\n{echo}".encode())
         elif path == "/version":
             self._send(200, {"release": release})
         else:
@@ -111,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         args.port, args.dir, args.release, args.previous_release, config.get("dependencies", {})
     )
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # stateless: nothing to clean up
+    # Warm up before announcing: the first /health must not pay imports and TLS handshakes.
+    dependency_checks(server.dependencies)
     readyfile.write(
         args.dir / readyfile.API_READY, {"pid": os.getpid(), "port": server.server_address[1]}
     )

@@ -40,7 +40,9 @@ def heal(dir: Path, name: str | None = None) -> list[str]:
         for owner, part_state in state.parts.items():
             leaving = set(part_state.faults) if name is None else {name} & set(part_state.faults)
             if leaving:
-                PARTS[owner].apply(state.context(), part_state, frozenset(set(part_state.faults) - leaving))
+                PARTS[owner].apply(
+                    state.context(), part_state, frozenset(set(part_state.faults) - leaving)
+                )
                 healed += sorted(leaving)
         save_state(state)
         return healed
@@ -56,7 +58,9 @@ def active(dir: Path) -> dict[str, list[str]]:
 def _owner(state: SandboxState, name: str) -> str:
     owner = OWNER[name]
     if owner not in state.parts:
-        raise SandboxError(f"fault {name} needs sandbox part {owner}, which is not running (verify sandbox up)")
+        raise SandboxError(
+            f"fault {name} needs sandbox part {owner}, which is not running (verify sandbox up)"
+        )
     return owner
 
 

@@ -29,7 +29,9 @@ log = logging.getLogger("verify.sandbox")
 
 def _access_key_id() -> str:
     """A per-sandbox key pair, random so it can be grepped for in every output."""
-    return "AKIA" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))
+    return "AKIA" + "".join(
+        secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16)
+    )
 
 
 def up(
@@ -53,7 +55,10 @@ def up(
         state = load_state(dir)
         if state is not None:
             missing = [p for p in wanted if p not in state.parts]
-            say(f"already running in {dir}: reusing it" + (f"; adding {', '.join(missing)}" if missing else ""))
+            say(
+                f"already running in {dir}: reusing it"
+                + (f"; adding {', '.join(missing)}" if missing else "")
+            )
             if release != state.release:
                 say(f"note: it serves release {state.release}, not {release} (down, then up)")
             if latency_ms != state.latency_ms:

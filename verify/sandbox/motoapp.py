@@ -45,7 +45,7 @@ class MotoApp:
             path=target.path or "/",
             query_string=target.query,
             method=method,
-            headers=headers,
+            headers=list(headers.items()),
             data=body,
         )
         environ = builder.get_environ()
@@ -94,7 +94,12 @@ def _dispatcher(app: MotoApp) -> Any:
         if isinstance(body, str):
             body = body.encode()
         status, response_headers, payload = app.call(request.method, path, headers, body)
-        return AWSResponse(request.url, status, dict(response_headers), _RawBody(payload))
+        from botocore.awsrequest import HTTPHeaders
+
+        answer_headers = HTTPHeaders()
+        for name, value in response_headers:
+            answer_headers[name] = value
+        return AWSResponse(request.url, status, answer_headers, _RawBody(payload))
 
     return dispatch
 

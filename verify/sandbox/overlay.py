@@ -42,7 +42,9 @@ BUILTIN_FILLS: dict[tuple[str, str], Fill] = {
     ("ecs", "ListTasks"): _json_fill(fill_ecs.list_tasks),
     ("ecs", "DescribeTasks"): _json_fill(fill_ecs.describe_tasks),
     ("ecs", "DescribeServices"): _json_fill(fill_ecs.describe_services),
-    ("elasticloadbalancing", "DescribeTargetHealth"): lambda w, r, p: fill_elb.describe_target_health(w, p),
+    ("elasticloadbalancing", "DescribeTargetHealth"): lambda w, r, p: (
+        fill_elb.describe_target_health(w, p)
+    ),
 }
 BUILTIN_REWRITES: dict[tuple[str, str], Rewrite] = {
     ("ecs", "ListTasks"): lambda w, r: json.dumps(fill_ecs.list_tasks_request(r.json())).encode(),
@@ -109,7 +111,9 @@ class OverlayHandler(Handler):
         if fault is not None:
             self.send(*awserrors.error(call, fault))
             return
-        self._forward(OverlayRequest(self.command, self.path, dict(self.headers.items()), body, call))
+        self._forward(
+            OverlayRequest(self.command, self.path, dict(self.headers.items()), body, call)
+        )
 
     def _refusal(self) -> str | None:
         """Why this caller is refused, or None."""
@@ -136,7 +140,9 @@ class OverlayHandler(Handler):
             body = rewrite(self.server.world, request)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
         headers.pop(TOKEN_HEADER, None)
-        status, out_headers, payload = self.server.moto.call(request.method, request.path, headers, body)
+        status, out_headers, payload = self.server.moto.call(
+            request.method, request.path, headers, body
+        )
         kept = {k: v for k, v in out_headers if k.lower() not in _HOP_HEADERS}
         fill = self.server.fill_for(key)
         if status == 200 and fill is not None:

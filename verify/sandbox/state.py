@@ -45,7 +45,11 @@ class SandboxState:
 
     @property
     def pids(self) -> dict[str, int]:
-        return {f"{name}.{proc}": pid for name, part in self.parts.items() for proc, pid in part.pids.items()}
+        return {
+            f"{name}.{proc}": pid
+            for name, part in self.parts.items()
+            for proc, pid in part.pids.items()
+        }
 
     @property
     def faults(self) -> list[str]:

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from verify.sandbox.awsext import AwsExtension
-
     from verify.sandbox.motoapp import Clients
     from verify.sandbox.seed import Inventory
 
@@ -35,9 +34,13 @@ class StoppedRecipe:
     previous_release: bool = False  # the tasks ran the previous revision (a deploy's old tasks)
 
 
-TG_ARN_HINT = f"arn:aws:elasticloadbalancing:{spec.REGION}:{spec.ACCOUNT_ID}:targetgroup/{spec.TARGET_GROUP}"
+TG_ARN_HINT = (
+    f"arn:aws:elasticloadbalancing:{spec.REGION}:{spec.ACCOUNT_ID}:targetgroup/{spec.TARGET_GROUP}"
+)
 STOPPED = {
-    "ecs-crash-loop": StoppedRecipe(3, "EssentialContainerExited", "Essential container in task exited", 1),
+    "ecs-crash-loop": StoppedRecipe(
+        3, "EssentialContainerExited", "Essential container in task exited", 1
+    ),
     "ecs-task-failed-to-start": StoppedRecipe(
         2,
         "TaskFailedToStart",
@@ -54,7 +57,11 @@ STOPPED = {
     ),
     # Normal: a rolling deploy stopped the previous release's tasks with SIGTERM (exit 143).
     "ecs-rolled": StoppedRecipe(
-        2, "ServiceSchedulerInitiated", "Scaling activity initiated by (deployment {deployment})", 143, True
+        2,
+        "ServiceSchedulerInitiated",
+        "Scaling activity initiated by (deployment {deployment})",
+        143,
+        True,
     ),
 }
 
@@ -179,7 +186,9 @@ class World:
                 try:
                     sm.put_secret_value(SecretId=name, SecretString=value)
                 except ClientError:
-                    sm.create_secret(Name=name, SecretString=value, Description="seeded by verify sandbox")
+                    sm.create_secret(
+                        Name=name, SecretString=value, Description="seeded by verify sandbox"
+                    )
 
     def tick(self) -> None:
         for extension in list(self.extensions.values()):
@@ -229,7 +238,9 @@ class World:
             self._affected_services = affected
 
     def _affected(self, service: str) -> bool:
-        return service == API and any(f.startswith("ecs-") and f != "ecs-rolled" for f in self.active)
+        return service == API and any(
+            f.startswith("ecs-") and f != "ecs-rolled" for f in self.active
+        )
 
     def tasks_td(self, service: str) -> str:
         """The task definition the service's tasks should run."""
@@ -291,7 +302,12 @@ class World:
             stopped_at = now - 45 - 100 * i
             meta.started_at = stopped_at - 35
             self._stop(
-                meta, code=recipe.code, reason=reason, exit_code=recipe.exit_code, owner=fault, at=stopped_at
+                meta,
+                code=recipe.code,
+                reason=reason,
+                exit_code=recipe.exit_code,
+                owner=fault,
+                at=stopped_at,
             )
 
     def _reconcile_targets(self) -> None:

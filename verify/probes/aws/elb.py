@@ -115,7 +115,9 @@ def _describe_groups(
     field = "TargetGroupName" if key == "Names" else "TargetGroupArn"
     stray = [g.get(field, "") for g in groups if g.get(field, "") not in values]
     if stray:
-        raise ProbeError(target, f"the answer holds target group {stray[0]!r}, which was not asked for")
+        raise ProbeError(
+            target, f"the answer holds target group {stray[0]!r}, which was not asked for"
+        )
     return groups
 
 

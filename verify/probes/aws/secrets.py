@@ -67,11 +67,15 @@ def observe_parameters(ssm: SSMClient, names: Sequence[str]) -> list[SecretPrese
         target = f"ssm:DescribeParameters names={','.join(chunk)}"
         with aws_errors(target, ssm):
             answered = {
-                parameter.get("Name", "") for page in pages for parameter in page.get("Parameters", [])
+                parameter.get("Name", "")
+                for page in pages
+                for parameter in page.get("Parameters", [])
             }
         stray = sorted(answered - set(chunk))
         if stray:
-            raise ProbeError(target, f"the answer holds parameter {stray[0]!r}, which was not asked for")
+            raise ProbeError(
+                target, f"the answer holds parameter {stray[0]!r}, which was not asked for"
+            )
         found.update(answered)
     return [
         SecretPresence(name, "ssm", present=True, detail="exists")

@@ -6,14 +6,20 @@ from typing import TYPE_CHECKING
 
 from verify.sandbox.parts.api import ApiPart
 from verify.sandbox.parts.aws import AwsPart
+from verify.sandbox.parts.edge import EdgePart
+from verify.sandbox.parts.frontends import FrontendsPart
 from verify.sandbox.parts.postgres import PostgresPart
+from verify.sandbox.parts.redis import RedisPart
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from verify.sandbox.part import Part
 
-PARTS: dict[str, Part] = {part.name: part for part in (AwsPart(), PostgresPart(), ApiPart())}
+PARTS: dict[str, Part] = {
+    part.name: part
+    for part in (AwsPart(), RedisPart(), PostgresPart(), ApiPart(), FrontendsPart(), EdgePart())
+}
 
 
 def needed_for(components: Iterable[str]) -> list[str]:

@@ -7,14 +7,24 @@ from typing import ClassVar
 
 from verify.sandbox import api_mode, procs
 from verify.sandbox.part import Fault, PartContext, PartState
-
 from verify.sandbox.readyfile import API_READY as READY
+
 START_TIMEOUT_S = 15.0
 FAULTS = (
     Fault("api-5xx", 'demo API /health answers 503 {"status": "error"}', "api.health"),
     Fault("api-slow", "demo API /health answers after 2.0 s", "api.health"),
-    Fault("api-down", "demo API process killed (connection refused)", "api.health", also=("api.version",)),
+    Fault(
+        "api-down",
+        "demo API process killed (connection refused)",
+        "api.health",
+        also=("api.version",),
+    ),
     Fault("api-wrong-version", "/version and /health report the previous release", "api.version"),
+    Fault(
+        "api-401-echo",
+        "/version answers 401 with a page echoing the request's headers (token included)",
+        "api.version",
+    ),
 )
 MODE_FAULTS = frozenset(f.name for f in FAULTS) - {"api-down"}
 
@@ -32,7 +42,9 @@ class ApiPart:
         api_mode.write(ctx.dir, api_mode.ApiMode(ctx.latency_ms, []))
         pid, port = self._spawn(ctx, port)
         ctx.progress(f"demo API ready on 127.0.0.1:{port}")
-        return PartState(endpoints={"api": f"http://127.0.0.1:{port}"}, pids={"api": pid}, data={"port": port})
+        return PartState(
+            endpoints={"api": f"http://127.0.0.1:{port}"}, pids={"api": pid}, data={"port": port}
+        )
 
     def _spawn(self, ctx: PartContext, port: int) -> tuple[int, int]:
         (ctx.dir / READY).unlink(missing_ok=True)
@@ -52,7 +64,9 @@ class ApiPart:
                 ctx.previous_release,
             ],
             log,
-            stdin_data=json.dumps({"dependencies": {k: v for k, v in dependencies.items() if v}}).encode(),
+            stdin_data=json.dumps(
+                {"dependencies": {k: v for k, v in dependencies.items() if v}}
+            ).encode(),
         )
         try:
             ready = procs.wait_ready(ctx.dir / READY, pid, START_TIMEOUT_S, log)

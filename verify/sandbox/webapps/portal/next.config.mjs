@@ -1,0 +1,3 @@
+import { nextConfig } from "../shared/config.mjs";
+
+export default nextConfig(import.meta.dirname);

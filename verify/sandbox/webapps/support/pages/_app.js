@@ -1,0 +1,10 @@
+import Release from "../../shared/release";
+
+export default function App({ Component, pageProps }) {
+  return (
+    <>
+      <Component {...pageProps} />
+      <Release />
+    </>
+  );
+}
