@@ -27,13 +27,6 @@ CORE_CHECKS = {"api.health", "api.version", *AWS_CHECKS}  # the core components'
 # Runs about the core components leave out the others' checks (a browser, Redis, SQL): faster.
 CORE_ONLY = ("-k", "not frontends and not queues and not redis and not db and not rds")
 
-# The CloudFront checks read AWS too: an AWS-wide fault makes them ERROR with the rest.
-AWS_CHECKS |= {
-    f"frontends.{check}[{surface}]"
-    for check in ("distribution_deployed", "invalidation_complete")
-    for surface in ("support", "portal")
-}
-
 
 @pytest.fixture(autouse=True, scope="session")
 def _names_resolve_locally() -> Iterator[None]:
