@@ -84,3 +84,19 @@ def test_db_down_fails_closed_everywhere_it_is_read(
         )
     assert run.check("rds.available")["message"].startswith("mobilytics-local is stopped")
     assert run.check("db.replica_readable")["status"] == "passed"  # the replica still serves reads
+
+
+def test_every_database_fault_at_once_then_heal_all(
+    broken: Callable[[str], None], full_run: Callable[[], VerifyRun], sandbox_dir: Any
+) -> None:
+    """Faults combine in any order (a SQL fault while the primary is down, a paused replay on a
+    replica that restarts) and heal back to the healthy state."""
+    from verify.sandbox import active
+
+    for name in sorted(BY_NAME):
+        broken(name)
+    assert set(active(sandbox_dir)["postgres"]) == set(BY_NAME)
+    heal(sandbox_dir)
+    assert active(sandbox_dir)["postgres"] == []
+    run = full_run()
+    assert failed_checks(run) == set() and run.ids("error") == set(), run.output

@@ -236,14 +236,21 @@ class PostgresPart:
         return f"PostgreSQL {' and '.join(down)} not running" if down else None
 
     def apply(self, ctx: PartContext, state: PartState, active: frozenset[str]) -> None:
+        """Make `active` true, in any combination: a server a SQL fault needs is brought up for
+        the change and goes down again at the end if its own fault says so."""
         cluster = Cluster(state)
-        # Servers come up first (the SQL faults need them), go down last.
-        if "db-down" not in active and not cluster.up("primary"):
+        changing = {f for f in SQL_FAULTS if (f in active) != (f in state.faults)}
+        if "replica-lag" in active and not cluster.up("replica"):
+            changing.add("replica-lag")  # a restarted replica replays again: pause it again
+        if (changing or "db-down" not in active) and not cluster.up("primary"):
             cluster.start("primary")
-        if "replica-detached" not in active and not cluster.up("replica"):
+        if ("replica-lag" in changing or "replica-detached" not in active) and not cluster.up(
+            "replica"
+        ):
             cluster.start("replica")
         for fault in SQL_FAULTS:
-            self._sql_fault(cluster, fault, fault in active)
+            if fault in changing:
+                self._sql_fault(cluster, fault, fault in active)
         if not {"db-down", "replica-detached", "replica-lag"} & active:
             cluster.wait_caught_up()
         if "replica-detached" in active:
@@ -255,12 +262,7 @@ class PostgresPart:
         state.faults = sorted(active)
 
     def _sql_fault(self, cluster: Cluster, fault: str, wanted: bool) -> None:
-        if wanted == (fault in cluster.state.faults):
-            return
-        if not cluster.up("primary") or (fault == "replica-lag" and not cluster.up("replica")):
-            raise SandboxError(
-                f"{fault} needs the servers running: heal db-down/replica-detached first"
-            )
+        """Switch one SQL fault on or off (idempotent: it reads the rows it changes)."""
         if fault == "db-auth-wrong":
             password = secrets.token_urlsafe(24) if wanted else self._app_password(cluster)
             with cluster.admin() as conn:
@@ -268,21 +270,21 @@ class PostgresPart:
         elif fault == "replica-lag":
             self._replay(cluster, paused=wanted)
         else:
+            name = (
+                pg_seed.FAILED.name if fault == "migration-failed" else pg_seed.EXPECTED_MIGRATION
+            )
+            # migration-failed adds its row, migration-missing takes the expected one away.
+            row_wanted = wanted if fault == "migration-failed" else not wanted
             with cluster.admin(dbname=pg_seed.DATABASE) as conn:
-                if fault == "migration-failed" and wanted:
+                present = pg_seed.has_migration(conn, name)
+                if row_wanted and not present and fault == "migration-failed":
                     pg_seed.insert_failed(conn)
-                elif fault == "migration-failed":
-                    conn.execute(
-                        'DELETE FROM "_prisma_migrations" WHERE migration_name = %s',
-                        (pg_seed.FAILED.name,),
-                    )
-                elif wanted:  # migration-missing
-                    conn.execute(
-                        'DELETE FROM "_prisma_migrations" WHERE migration_name = %s',
-                        (pg_seed.EXPECTED_MIGRATION,),
-                    )
-                else:
+                elif row_wanted and not present:
                     pg_seed.insert_applied(conn, pg_seed.MIGRATIONS[-1])
+                elif present and not row_wanted:
+                    conn.execute(
+                        'DELETE FROM "_prisma_migrations" WHERE migration_name = %s', (name,)
+                    )
 
     @staticmethod
     def _app_password(cluster: Cluster) -> str:
@@ -314,10 +316,10 @@ class PostgresPart:
         """The faults in effect, read from the servers (and from RDS for its own)."""
         cluster = Cluster(state)
         found = set(state.faults) & set(SQL_FAULTS)  # unreadable while a server is down
-        found.discard("replica-lag")
         found |= {f for f, node in (("db-down", "primary"), ("replica-detached", "replica"))
                   if not cluster.up(node)}  # fmt: skip
         if cluster.up("replica"):
+            found.discard("replica-lag")
             with cluster.admin("replica") as conn:
                 paused = conn.execute("SELECT pg_is_wal_replay_paused()").fetchone()
             if paused and paused[0]:
