@@ -123,3 +123,33 @@ def test_a_standalone_part_starts_and_stops_everything_by_pid(tmp_path: Path) ->
     for node, pid in pids.items():
         assert not pg_cluster.alive(pid, cluster.dir(node))
     assert not root.exists()
+
+
+def test_a_sandbox_that_fails_to_start_leaves_no_server_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL's servers are not in `pids`: a failed `up` stops them through the part."""
+    from verify.sandbox import SandboxError, lifecycle
+    from verify.sandbox.parts import PARTS
+
+    started: list[tuple[Any, dict[str, int]]] = []
+    real_start = PARTS["postgres"].start
+
+    def start(ctx: PartContext) -> Any:
+        state = real_start(ctx)
+        started.append((state, dict(state.data["processes"])))
+        return state
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise SandboxError("AWS extension refused (test)")
+
+    monkeypatch.setattr(PARTS["postgres"], "start", start)
+    monkeypatch.setattr(lifecycle, "load_extension", refuse)
+    with pytest.raises(SandboxError, match="refused"):
+        lifecycle.up(tmp_path / "sandbox", parts=["postgres"], progress=lambda line: None)
+    ((state, pids),) = started
+    cluster = Cluster(state)
+    assert set(pids) == {"primary", "replica"}
+    for node, pid in pids.items():
+        assert not pg_cluster.alive(pid, cluster.dir(node))
+    assert not cluster.root.exists()
