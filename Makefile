@@ -43,6 +43,7 @@ test: install lint system-deps
 bench: install
 	$(BIN)/python bench/smoke_latency.py
 	$(BIN)/python bench/queues.py
+	$(BIN)/python bench/database.py
 
 # What the sandbox runs, from Debian's packages, when missing: Redis, Chromium (browser checks),
 # nginx (the edge), PostgreSQL 15, Node.js and npm (BullMQ worker, Next.js apps).

@@ -79,6 +79,8 @@ def generate_params(metafunc: pytest.Metafunc, run: Run) -> None:
         if component is None or not run.env.configures(component.name):
             continue  # an unconfigured component's checks are skipped, unparametrized
         values = list(component.params[argname](run.env.table(component.name)))
+        if not values:
+            continue  # nothing to check: the component's `applies` names why (see skip_reason)
         metafunc.parametrize(argname, values, ids=values)
 
 
@@ -99,6 +101,10 @@ def skip_reason(item: pytest.Item, run: Run, component: Component) -> str | None
     env = run.env
     if not env.configures(component.name):
         return f"{component.name} is not configured for env {env.name}"
+    applies = component.applies.get(split_nodeid(item.nodeid)[1].removeprefix("test_"))
+    why = applies(env.table(component.name)) if applies is not None else None
+    if why:
+        return why
     discoverable = any(c.release and env.configures(c.name) for c in run.registry)
     if item.get_closest_marker("requires_release") and run.release is None and not discoverable:
         return "no --release given and no configured component can discover the release"

@@ -11,7 +11,9 @@ by a `verify.components` entry point or returned from the `pytest_verify_compone
 - `views`: the fixtures its checks read, each a pure function of one probe's observation (or of
   the table) and the parameters of the check;
 - `params`: check parameters taken from the table (`ecs_service` -> the configured services);
-- `checks`: the module holding its checks; every check in it reports as `<name>.<check>`.
+- `checks`: the module holding its checks; every check in it reports as `<name>.<check>`;
+- `applies`: per check (`replication_lag`), a function of the table answering why the table gives
+  that check nothing to look at (no replica configured), or None; such a check is skipped.
 
 Nothing else in the plugin, the config loader, the scheduler or the verdict names a component.
 """
@@ -107,6 +109,7 @@ class Component:
     thresholds: type[BaseModel] | None = None
     release: ReleaseSource | None = None
     summary: str = ""
+    applies: Mapping[str, Callable[[Any], str | None]] = field(default_factory=dict)
 
     @cached_property
     def checks_file(self) -> Path:

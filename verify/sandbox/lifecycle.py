@@ -65,7 +65,11 @@ def up(
                 set_latency(state, latency_ms)
                 say(f"latency set to {latency_ms} ms")
             if missing:
-                _start_parts(state, missing, say)
+                try:
+                    _start_parts(state, missing, say)
+                except BaseException:
+                    _stop_parts(state, [p for p in missing if p in state.parts])
+                    raise
                 save_state(state)
             return state
         if importlib.util.find_spec("moto") is None:
@@ -88,13 +92,24 @@ def up(
         try:
             _start_parts(state, wanted, say)
         except BaseException:
-            for part_state in state.parts.values():
-                for pid in part_state.pids.values():
-                    procs.stop(pid)
+            _stop_parts(state, list(state.parts))
             raise
         state.startup_s = round(time.monotonic() - started, 3)
         save_state(state)
         return state
+
+
+def _stop_parts(state: SandboxState, names: list[str]) -> None:
+    """Stop parts that started before a later one failed: each by its own stop (a part may run
+    processes it does not list in `pids`, such as PostgreSQL's servers), then any pid left."""
+    for name in names:
+        part_state = state.parts.pop(name)
+        try:
+            PARTS[name].stop(part_state)
+        except Exception as exc:  # keep going: every other process must still stop
+            log.warning("stopping %s: %s", name, exc)
+        for pid in part_state.pids.values():
+            procs.stop(pid)
 
 
 def _start_parts(state: SandboxState, names: list[str], say: Progress) -> None:

@@ -30,7 +30,7 @@ VPC_CIDR = "10.40.0.0/16"
 SUBNET_CIDRS = {"eu-west-1a": "10.40.1.0/24", "eu-west-1b": "10.40.2.0/24"}
 TARGET_IPS = {"eu-west-1a": "10.40.1.10", "eu-west-1b": "10.40.2.10"}
 
-SECRET_NAMES = (
+SECRET_NAMES: tuple[str, ...] = (
     "/mobilytics/local/app-api/database-url",
     "/mobilytics/local/app-api/redis-auth",
     "/mobilytics/local/app-api/jwt-signing-key",
@@ -108,3 +108,12 @@ ALARMS = (
 def image(family: str, release: str) -> str:
     """The ECR image URI of `family` at `release`."""
     return f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/{family}:{release}"
+
+
+# --- database: RDS PostgreSQL primary + read replica (the postgres part) ---------------------
+RDS_PRIMARY = PREFIX
+RDS_REPLICA = f"{PREFIX}-replica-1"  # the replica-lag alarm above names it
+DATABASE_URL_SECRET = "/mobilytics/local/app-api/database-url"  # the app's; verify never reads it
+# The monitoring role's URLs, JSON {"primary": url, "<replica>": url}: what the SQL checks use.
+DATABASE_MONITOR_SECRET = "/mobilytics/local/verify/database-monitor-url"
+SECRET_NAMES = (*SECRET_NAMES, DATABASE_MONITOR_SECRET)

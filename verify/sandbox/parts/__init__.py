@@ -8,6 +8,7 @@ from verify.sandbox.parts.api import ApiPart
 from verify.sandbox.parts.aws import AwsPart
 from verify.sandbox.parts.edge import EdgePart
 from verify.sandbox.parts.frontends import FrontendsPart
+from verify.sandbox.parts.postgres import PostgresPart
 from verify.sandbox.parts.redis import RedisPart
 
 if TYPE_CHECKING:
@@ -16,7 +17,8 @@ if TYPE_CHECKING:
     from verify.sandbox.part import Part
 
 PARTS: dict[str, Part] = {
-    part.name: part for part in (AwsPart(), RedisPart(), ApiPart(), FrontendsPart(), EdgePart())
+    part.name: part
+    for part in (AwsPart(), RedisPart(), PostgresPart(), ApiPart(), FrontendsPart(), EdgePart())
 }
 
 
