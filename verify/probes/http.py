@@ -71,44 +71,18 @@ def get(
 
     `token`, when given, is sent as `Authorization: Bearer ...`, built at the last moment.
     """
-    shown_url = redact_url(url)
-    headers = {"accept-encoding": "identity"}
-    if token is not None:
-        headers["authorization"] = token.header_value("Bearer ")
-    started = time.perf_counter()
-    deadline = started + timeout_s
-    timed_out = ProbeError(shown_url, f"no complete answer within {timeout_s:g} s")
-    # `from None` everywhere below: httpx exceptions carry the request, whose URL may hold a secret.
-    try:
-        with client.stream(
-            "GET", url, headers=headers, timeout=httpx.Timeout(timeout_s)
-        ) as response:
-            raw, truncated = _read_raw(response, deadline, max_body_bytes)
-            if raw is None:
-                raise timed_out from None
-    except httpx.TimeoutException:
-        raise timed_out from None
-    except httpx.TransportError as error:
-        latency_ms = (time.perf_counter() - started) * 1000
-        unreachable = _unreachable_reason(error)
-        if unreachable is not None:
-            return HttpObservation(shown_url, None, latency_ms, "", None, unreachable)
-        raise ProbeError(shown_url, _failure_cause(error, url)) from None
-    except (httpx.HTTPError, httpx.InvalidURL) as error:
-        raise ProbeError(
-            shown_url, f"{type(error).__name__}: {one_line(REDACT(str(error)))}"
-        ) from None
-    latency_ms = (time.perf_counter() - started) * 1000
-    content = _inflate(raw, response.headers.get("content-encoding", ""), shown_url, max_body_bytes)
-    encoding = response.charset_encoding or "utf-8"
+    answer = fetch(client, url, timeout_s, token, max_body_bytes=max_body_bytes)
+    if answer.unreachable is not None:
+        return HttpObservation(answer.url, None, answer.latency_ms, "", None, answer.unreachable)
+    encoding = answer.encoding or "utf-8"
     return HttpObservation(
-        url=shown_url,
-        status=response.status_code,
-        latency_ms=latency_ms,
-        body=REDACT(content[:BODY_EXCERPT_BYTES].decode(encoding, errors="replace")),
-        json=_parse_json(content, response.headers.get("content-type", ""), encoding),
-        request_id=_request_id(response.headers),
-        truncated=truncated,
+        url=answer.url,
+        status=answer.status,
+        latency_ms=answer.latency_ms,
+        body=REDACT(answer.content[:BODY_EXCERPT_BYTES].decode(encoding, errors="replace")),
+        json=_parse_json(answer.content, answer.headers.get("content-type", ""), encoding),
+        request_id=_request_id(answer.headers),
+        truncated=answer.truncated,
     )
 
 
@@ -153,7 +127,7 @@ def _inflate(raw: bytes, content_encoding: str, shown_url: str, limit: int) -> b
     return content
 
 
-def _request_id(headers: httpx.Headers) -> str | None:
+def _request_id(headers: dict[str, str]) -> str | None:
     for name in REQUEST_ID_HEADERS:
         if name in headers:
             return one_line(REDACT(headers[name]), 120)
@@ -232,6 +206,7 @@ class Fetched:
     latency_ms: float
     truncated: bool = False
     unreachable: str | None = None
+    encoding: str | None = None  # the charset the server declared
 
     def text(self) -> str:
         return self.content.decode("utf-8", errors="replace")
@@ -241,18 +216,23 @@ def fetch(
     client: httpx.Client,
     url: str,
     timeout_s: float,
+    token: Secret | None = None,
     *,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> Fetched:
-    """GET `url` under the same rules as `get` (identity encoding, a cap counted on the wire, one
-    deadline for the whole answer), keeping headers and the body up to the cap."""
+    """GET `url` as a hostile server may answer it: identity encoding asked for, a cap counted on
+    the wire, one deadline for the whole answer; headers and the body up to the cap."""
     shown_url = redact_url(url)
+    headers = {"accept-encoding": "identity"}
+    if token is not None:
+        headers["authorization"] = token.header_value("Bearer ")
     started = time.perf_counter()
     deadline = started + timeout_s
     timed_out = ProbeError(shown_url, f"no complete answer within {timeout_s:g} s")
+    # `from None` everywhere below: httpx exceptions carry the request, whose URL may hold a secret.
     try:
         with client.stream(
-            "GET", url, headers={"accept-encoding": "identity"}, timeout=httpx.Timeout(timeout_s)
+            "GET", url, headers=headers, timeout=httpx.Timeout(timeout_s)
         ) as response:
             raw, truncated = _read_raw(response, deadline, max_body_bytes)
             if raw is None:
@@ -273,8 +253,16 @@ def fetch(
     encoding = response.headers.get("content-encoding", "")
     # A capped body cannot be inflated whole: keep it as sent (callers only read the start).
     content = raw if truncated else _inflate(raw, encoding, shown_url, max_body_bytes)
-    headers: dict[str, str] = {}
+    seen: dict[str, str] = {}
     for name, value in response.headers.multi_items():
         key = name.lower()
-        headers[key] = f"{headers[key]}, {value}" if key in headers else value
-    return Fetched(shown_url, response.status_code, headers, content, latency_ms, truncated)
+        seen[key] = f"{seen[key]}, {value}" if key in seen else value
+    return Fetched(
+        shown_url,
+        response.status_code,
+        seen,
+        content,
+        latency_ms,
+        truncated,
+        encoding=response.charset_encoding,
+    )

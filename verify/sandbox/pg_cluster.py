@@ -16,11 +16,11 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from verify.sandbox import procs
 from verify.sandbox.errors import SandboxError
 
 if TYPE_CHECKING:
@@ -300,33 +300,13 @@ def server_pid(data: Path) -> int | None:
 
 def alive(pid: int, data: Path) -> bool:
     """`pid` is the postmaster of `data` (not a reused pid, not a zombie)."""
-    proc = Path(f"/proc/{pid}")
-    try:
-        stat = (proc / "stat").read_text()
-        cmdline = (proc / "cmdline").read_bytes()
-    except OSError:
-        return False
-    if stat.rsplit(")", 1)[-1].split()[0] == "Z":
-        return False
-    return b"postgres" in cmdline and str(data).encode() in cmdline
+    return procs.pid_alive(pid, str(data))
 
 
 def stop(pid: int, data: Path) -> None:
     """Fast shutdown (SIGINT), then immediate (SIGQUIT), then SIGKILL; returns once it is gone."""
-    for sig, wait_s in (
-        (signal.SIGINT, STOP_GRACE_S),
-        (signal.SIGQUIT, 2.0),
-        (signal.SIGKILL, 2.0),
-    ):
-        if not alive(pid, data):
-            return
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline and alive(pid, data):
-            time.sleep(0.02)
+    shutdown = ((signal.SIGINT, STOP_GRACE_S), (signal.SIGQUIT, 2.0), (signal.SIGKILL, 2.0))
+    procs.stop(pid, str(data), signals=shutdown)
 
 
 def admin(socket_dir: Path, port: int, runner: Runner, dbname: str = "postgres") -> Connection[Any]:

@@ -9,6 +9,7 @@ on every request.
 
 from __future__ import annotations
 
+import signal
 import socket
 from pathlib import Path
 from typing import ClassVar
@@ -120,7 +121,8 @@ class FrontendsPart:
 
     def stop(self, state: PartState) -> None:
         for pid in state.pids.values():
-            procs.stop(pid, grace_s=5.0)
+            # The supervisor stops next-server and nginx first: give it the time to.
+            procs.stop(pid, signals=((signal.SIGTERM, 5.0), (signal.SIGKILL, 2.0)))
 
     def health(self, ctx: PartContext, state: PartState) -> str | None:
         pid = state.pids.get("supervisor")

@@ -9,10 +9,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import ClassVar
 
-from verify.sandbox import procs
+from verify.sandbox import procs, tlsca
 from verify.sandbox.errors import SandboxError
 from verify.sandbox.part import Fault, PartContext, PartState
-from verify.sandbox.queues import faults, jobs, nodedeps, server, tlsca, workers
+from verify.sandbox.queues import faults, jobs, nodedeps, server, workers
 from verify.sandbox.queues.live import APP_SECRET, WORKERS_SECRET, Live
 from verify.sandbox.queues.server import ADMIN_USER, APP_USER, WORKER_USER, RedisConfig
 
@@ -42,7 +42,7 @@ class RedisPart:
         started = time.monotonic()
         base = ctx.dir / "redis"
         base.mkdir(mode=0o700, exist_ok=True)
-        tls = tlsca.make(base / "tls")
+        tls = tlsca.make(base / "tls", "redis")
         passwords = {
             user: secrets.token_urlsafe(32) for user in (APP_USER, WORKER_USER, ADMIN_USER)
         }

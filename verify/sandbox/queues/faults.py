@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from verify.sandbox import procs
 from verify.sandbox.part import Fault
-from verify.sandbox.queues import external, jobs, server
+from verify.sandbox.queues import jobs, server
 from verify.sandbox.queues.jobs import HOLD_PREFIX, PREFIX, Producer
 from verify.sandbox.queues.live import APP_SECRET, Live, wait_until
 from verify.sandbox.queues.workers import of_queue
@@ -143,9 +144,7 @@ def _unlocked_active(admin: Any, queue: str) -> int:
 def stalled_on(live: Live, admin: Any) -> None:
     _hold(live, admin, "imports")
     pid = live.pid_of("node-imports")
-    if pid is None or not external.signal_pid(
-        pid, str(live.node_dir / "worker.cjs"), signal.SIGSTOP
-    ):
+    if pid is None or not procs.signal_pid(pid, signal.SIGSTOP, str(live.node_dir / "worker.cjs")):
         raise RuntimeError("node-imports worker is not running")
     wait_until("imports job lock expired", lambda: _unlocked_active(admin, "imports") >= 1, 20)
 
@@ -153,7 +152,7 @@ def stalled_on(live: Live, admin: Any) -> None:
 def stalled_off(live: Live, admin: Any) -> None:
     pid = live.pid_of("node-imports")
     if pid is not None:
-        external.signal_pid(pid, str(live.node_dir / "worker.cjs"), signal.SIGCONT)
+        procs.signal_pid(pid, signal.SIGCONT, str(live.node_dir / "worker.cjs"))
     _release(live, admin, "imports")
     wait_until("imports stalled jobs recovered", lambda: _unlocked_active(admin, "imports") == 0)
 

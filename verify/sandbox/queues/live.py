@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from verify.sandbox import procs
 from verify.sandbox.errors import SandboxError
 from verify.sandbox.part import PartState
-from verify.sandbox.queues import external, server, workers
+from verify.sandbox.queues import server, workers
 from verify.sandbox.queues.server import APP_USER, WORKER_USER, RedisConfig
 
 APP_SECRET = "/mobilytics/local/app-api/redis-auth"
@@ -66,7 +67,7 @@ class Live:
 
     def redis_alive(self) -> bool:
         pid = self.procs.get("redis")
-        return pid is not None and external.alive(pid, self.config.marker())
+        return pid is not None and procs.pid_alive(pid, self.config.marker())
 
     def worker_alive(self, name: str) -> bool:
         pid = self.pid_of(name)

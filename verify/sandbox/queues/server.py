@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from verify.sandbox import procs
 from verify.sandbox.errors import SandboxError
-from verify.sandbox.queues import external
 
 REDIS_SERVER = "redis-server"
 MAXMEMORY_BYTES = 64 * 1024 * 1024
@@ -110,15 +110,15 @@ def write_config(config: RedisConfig, passwords: dict[str, str]) -> None:
 def start(config: RedisConfig) -> int:
     """Start redis-server on `config` and wait until it answers over TLS."""
     base = Path(config.dir)
-    pid = external.start([binary(), config.marker()], base / "redis.log", cwd=base)
+    pid = procs.start([binary(), config.marker()], base / "redis.log", cwd=base)
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
-        if not external.alive(pid, config.marker()):
+        if not procs.pid_alive(pid, config.marker()):
             raise SandboxError(f"redis-server exited while starting; see {base / 'redis.log'}")
         if _ready(base / "redis.log", pid) and _listening(config.port):
             return pid
         if time.monotonic() > deadline:
-            external.stop(pid, config.marker())
+            procs.stop(pid, config.marker())
             raise SandboxError(f"redis-server not ready after {START_TIMEOUT_S:.0f} s")
         time.sleep(0.02)
 
@@ -143,7 +143,7 @@ def _listening(port: int) -> bool:
 
 
 def stop(pid: int, config: RedisConfig) -> None:
-    external.stop(pid, config.marker())
+    procs.stop(pid, config.marker())
 
 
 def admin(config: RedisConfig, password: str, timeout_s: float = 5.0) -> Any:

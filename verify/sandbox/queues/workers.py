@@ -12,7 +12,6 @@ from typing import Any
 
 from verify.sandbox import procs
 from verify.sandbox.errors import SandboxError
-from verify.sandbox.queues import external
 from verify.sandbox.queues.jobs import PREFIX
 
 READY_TIMEOUT_S = 20.0
@@ -75,7 +74,7 @@ def start(spec: WorkerSpec, options: dict[str, Any], node_dir: Path, logs: Path)
         node = shutil.which("node") or "node"
         conn = {k: options[k] for k in ("host", "port", "username", "password")}
         payload = {**config, **conn, "ca": options["ssl_ca_certs"]}
-        return external.start(
+        return procs.start(
             [node, node_marker(node_dir), spec.name], log, cwd=node_dir,
             stdin_data=json.dumps(payload).encode(),
         )  # fmt: skip
@@ -87,13 +86,13 @@ def start(spec: WorkerSpec, options: dict[str, Any], node_dir: Path, logs: Path)
 
 def alive(spec: WorkerSpec, pid: int, node_dir: Path) -> bool:
     return (
-        external.alive(pid, node_marker(node_dir)) if spec.kind == "node" else procs.pid_alive(pid)
+        procs.pid_alive(pid, node_marker(node_dir)) if spec.kind == "node" else procs.pid_alive(pid)
     )
 
 
 def stop(spec: WorkerSpec, pid: int, node_dir: Path) -> None:
     if spec.kind == "node":
-        external.stop(pid, node_marker(node_dir))
+        procs.stop(pid, node_marker(node_dir))
     else:
         procs.stop(pid)
 
