@@ -3,7 +3,7 @@
 Seed: a versioned bucket per surface (`<surface>-static-assets-local`) holding the previous and
 the current release's `/_next/static` sets, as a deploy's upload leaves them. The distributions
 and their `/*` invalidations are created by the part through the overlay (it needs their ids for
-its endpoints). moto reports every distribution `Deployed` and every invalidation `COMPLETED`;
+its endpoints). moto reports every distribution `Deployed` and every invalidation completed;
 the faults make the support distribution report what AWS says while a change is still
 propagating: `InProgress`.
 """
@@ -82,7 +82,8 @@ def fill_cloudfront(world: World, request: OverlayRequest, payload: bytes) -> by
     if "invalidation-pending" in active and path.startswith(
         f"{API_VERSION}/distribution/{distribution}/invalidation"
     ):
-        text = _in_progress(text, "COMPLETED")
+        # moto before 5.2 said COMPLETED, later versions say Completed as AWS does.
+        text = _in_progress(_in_progress(text, "COMPLETED"), "Completed")
     return text.encode("utf-8")
 
 
