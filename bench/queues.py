@@ -24,7 +24,8 @@ SIZES = (1, 20, 200)
 
 
 def start_redis(directory: Path) -> tuple[Any, int, dict[str, str]]:
-    from verify.sandbox.queues import server, tlsca
+    from verify.sandbox import tlsca
+    from verify.sandbox.queues import server
     from verify.sandbox.queues.server import ADMIN_USER, APP_USER, WORKER_USER, RedisConfig
 
     tls = tlsca.make(directory / "tls")
