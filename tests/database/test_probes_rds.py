@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import botocore.session
 import pytest
 from botocore.stub import ANY, Stubber
 
+from tests.support.stubbed import ACCOUNT, REGION, stubbed
 from verify.probes.aws.rds import (
     observe_automated_backups,
     observe_instances,
@@ -17,22 +17,10 @@ from verify.probes.aws.rds import (
 )
 from verify.probes.errors import ProbeError
 
-REGION = "eu-west-1"
-ACCOUNT = "123456789012"
 PRIMARY = "mobilytics-prod"
 REPLICAS = ["mobilytics-prod-replica-1", "mobilytics-prod-replica-2"]
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 KMS = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0c2f2b4e-1111-2222-3333-444455556666"
-SESSION = botocore.session.get_session()
-
-
-def stubbed(service: str) -> Iterator[tuple[Any, Stubber]]:
-    client = SESSION.create_client(
-        service, region_name=REGION, aws_access_key_id="t", aws_secret_access_key="t"
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
 
 
 @pytest.fixture

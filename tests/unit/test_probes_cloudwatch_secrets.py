@@ -6,28 +6,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import botocore.session
 import pytest
 from botocore.stub import Stubber
 
+from tests.support.stubbed import ACCOUNT, REGION, stubbed
 from verify.probes.aws.cloudwatch import Alarm, observe_alarms
 from verify.probes.aws.secrets import SecretPresence, observe_parameters, observe_secret
 from verify.probes.errors import ProbeError
 
-REGION = "eu-west-1"
-ACCOUNT = "123456789012"
 PREFIX = "mobilytics-prod-"
 WHEN = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-SESSION = botocore.session.get_session()
-
-
-def stubbed(service: str) -> Iterator[tuple[Any, Stubber]]:
-    client = SESSION.create_client(
-        service, region_name=REGION, aws_access_key_id="t", aws_secret_access_key="t"
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
 
 
 @pytest.fixture
