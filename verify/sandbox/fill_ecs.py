@@ -186,6 +186,12 @@ def deployments(world: World, service: str, desired: int, network: Any) -> list[
     """The service's deployments[], PRIMARY first."""
     with world.lock:
         failed = world.failed_td if service == spec.API_SERVICE else None
+        pending = world.deploys.pending.get(service)
+        if pending is not None and failed is None:
+            return [
+                _deployment(world, service, pending.td, "PRIMARY", desired, network, rolling=True),
+                _deployment(world, service, world.tasks_td(service), "ACTIVE", desired, network),
+            ]
         if failed is None:
             return [
                 _deployment(world, service, world.service_td(service), "PRIMARY", desired, network)
@@ -204,8 +210,18 @@ def _deployment(
     desired: int,
     network: Any,
     failed: bool = False,
+    rolling: bool = False,
 ) -> JSON:
     rec = world.deployment(service, td)
+    if rolling:  # the new tasks have not started yet: ECS says IN_PROGRESS
+        return {
+            **_deployment(world, service, td, status, desired, network),
+            "runningCount": 0,
+            "pendingCount": desired,
+            "rolloutState": "IN_PROGRESS",
+            "rolloutStateReason": "ECS deployment in progress.",
+            "updatedAt": time.time(),
+        }
     return {
         "id": rec.id,
         "status": status,
