@@ -15,7 +15,9 @@ def _state(dir: Path) -> SandboxState:
     if state is None:
         raise SandboxError(f"no sandbox running in {dir} (start one with `verify sandbox up`)")
     if "aws" not in state.endpoints:
-        raise SandboxError("deploys need the sandbox's aws part (verify sandbox up --parts aws,api)")
+        raise SandboxError(
+            "deploys need the sandbox's aws part (verify sandbox up --parts aws,api)"
+        )
     return state
 
 
@@ -35,4 +37,5 @@ def reset(dir: Path) -> dict[str, Any]:
 def status(dir: Path) -> dict[str, Any]:
     """Which task definition each service is set to, pending rollouts, bad releases."""
     state = _state(dir)
-    return control.call(state.endpoints["aws"], "deploy-status", state.token)["state"]
+    answer: dict[str, Any] = control.call(state.endpoints["aws"], "deploy-status", state.token)
+    return dict(answer["state"])
