@@ -403,7 +403,10 @@ def _rollback_default() -> RollbackConfig:
     return RollbackConfig()
 
 
-# The rollback table's models use Table and SecretRef above: imported last, then bound.
-from verify.actions.models import RollbackConfig as _RollbackConfig  # noqa: E402
+def bind_rollback(model: type[BaseModel]) -> None:
+    """Complete CoreSpec with the rollback table's model (verify.actions.models calls it)."""
+    CoreSpec.model_rebuild(_types_namespace={"RollbackConfig": model})
 
-CoreSpec.model_rebuild(_types_namespace={"RollbackConfig": _RollbackConfig})
+
+# The rollback models build on Table and SecretRef above; importing them binds them here.
+import verify.actions.models  # noqa: E402, F401

@@ -73,4 +73,3 @@ def wait_for(what: str, condition: Callable[[], bool], timeout_s: float = 60.0) 
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what} after {timeout_s:.0f} s")
         time.sleep(0.2)
-

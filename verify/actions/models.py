@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from verify.config import SecretRef, Table
+from verify.config import SecretRef, Table, bind_rollback
 
 Outcome = Literal["pass", "fail", "error"]
 ROLLBACK_KINDS = (
@@ -104,3 +104,6 @@ def runs_on(hook: HookBase, outcome: str, rollback_on: list[str]) -> bool:
     if hook.type in NOTIFY_KINDS:
         return True
     return outcome in rollback_on
+
+
+bind_rollback(RollbackConfig)
