@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python bench/smoke_latency.py
 	$(BIN)/python bench/queues.py
 	$(BIN)/python bench/database.py
+	$(BIN)/python bench/gate.py
 
 # What the sandbox runs, from Debian's packages, when missing: Redis, Chromium (browser checks),
 # nginx (the edge), PostgreSQL 15, Node.js and npm (BullMQ worker, Next.js apps).
