@@ -65,6 +65,18 @@ def api_answer(sandbox_state: Any, path: str) -> tuple[int, dict[str, Any]]:
         return exc.code, json.loads(exc.read())
 
 
+def edge_html(sandbox_state: Any) -> str:
+    """The support surface's `/` as its edge serves it now (a fresh connection, no cache)."""
+    import ssl
+
+    context = ssl.create_default_context(cafile=sandbox_state.endpoints["edge_ca"])
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+    )
+    with opener.open(sandbox_state.endpoints["support_edge"] + "/", timeout=10) as response:
+        return str(response.read().decode())
+
+
 def hook(run: VerifyRun, name: str) -> dict[str, Any]:
     assert run.verdict is not None, run.output
     found = {h["name"]: h for h in run.verdict["rollback"]["hooks"]}
@@ -84,6 +96,8 @@ def test_bad_deploy_fails_rolls_back_and_reverifies_pass_then_is_idempotent(
     assert services(sandbox_dir)["app-api"] != "app-api:2"
     assert api_answer(sandbox_state, "/health")[0] == 500
     assert pointer(sandbox_aws) == BAD_RELEASE
+    # Its frontend: the edge serves HTML whose chunks the origin does not have (a stale build).
+    assert sandbox_state.previous_release in edge_html(sandbox_state)
 
     first = gate(tmp_path / "1", sandbox_dir, HOOKS, f"--release={BAD_RELEASE}")
 
@@ -106,6 +120,8 @@ def test_bad_deploy_fails_rolls_back_and_reverifies_pass_then_is_idempotent(
     assert services(sandbox_dir) == {"app-api": "app-api:2", "bullmq-workers": "bullmq-workers:2"}
     assert api_answer(sandbox_state, "/version") == (200, {"release": good})
     assert pointer(sandbox_aws) == good
+    html = edge_html(sandbox_state)
+    assert good in html and sandbox_state.previous_release not in html
 
     second = gate(tmp_path / "2", sandbox_dir, HOOKS, f"--release={BAD_RELEASE}")
 
@@ -141,6 +157,7 @@ def test_dry_run_records_what_it_would_do_and_changes_nothing(
     assert services(sandbox_dir) == before
     assert pointer(sandbox_aws) == BAD_RELEASE
     assert api_answer(sandbox_state, "/health")[0] == 500
+    assert sandbox_state.previous_release in edge_html(sandbox_state)
 
 
 def test_a_failing_hook_keeps_fail_exits_non_zero_and_says_what_is_left(

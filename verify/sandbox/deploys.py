@@ -143,6 +143,31 @@ class Deploys:
         for bucket in buckets:
             if "-static-assets-" in bucket:
                 put_pointer(s3, bucket, release)
+        self.follow_assets()
+
+    def on_put_object(self, request: OverlayRequest) -> None:
+        """A client wrote an asset-set pointer (the S3 rollback hook): the edge follows it."""
+        path = request.path.split("?", 1)[0]
+        if request.method == "PUT" and path.endswith(f"/{POINTER_KEY}"):
+            self.follow_assets()
+
+    def follow_assets(self) -> None:
+        """The support edge serves what its bucket's pointer names: a bad release's HTML
+        references chunks the origin does not have (the asset-missing state), a good one's not."""
+        from verify.sandbox.edge_aws import bucket_of
+        from verify.sandbox.parts.frontends import SURFACE
+
+        if self.dir is None:
+            return
+        s3 = self.world.clients.client("s3")
+        try:
+            body = s3.get_object(Bucket=bucket_of(SURFACE), Key=POINTER_KEY)["Body"].read()
+        except Exception:  # no edge part in this sandbox: nothing to follow
+            return
+        live = str(json.loads(body).get("release"))
+        from verify.sandbox.edge_follow import follow
+
+        follow(self.dir, live in self.bad)
 
     def state(self) -> dict[str, Any]:
         with self.world.lock:

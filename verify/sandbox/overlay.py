@@ -44,8 +44,15 @@ def _follow_update(world: World, request: OverlayRequest, payload: bytes) -> byt
     return payload
 
 
+def _follow_pointer(world: World, request: OverlayRequest, payload: bytes) -> bytes:
+    """A client's write of an asset-set pointer (the S3 rollback hook) moves the edge too."""
+    world.deploys.on_put_object(request)
+    return payload
+
+
 BUILTIN_FILLS: dict[tuple[str, str], Fill] = {
     ("ecs", "UpdateService"): _follow_update,
+    ("s3", ""): _follow_pointer,  # S3 is a REST protocol: no operation name in the request
     ("ecs", "ListTasks"): _json_fill(fill_ecs.list_tasks),
     ("ecs", "DescribeTasks"): _json_fill(fill_ecs.describe_tasks),
     ("ecs", "DescribeServices"): _json_fill(fill_ecs.describe_services),
