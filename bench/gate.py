@@ -82,9 +82,8 @@ def main() -> int:
         try:
             for i in range(args.runs):
                 release = f"2026.12.06-{10 + i}"
-                sent = time.time()
-                deploy.deploy(box, release, converge_after=args.converge_after)
-                converged = sent + args.converge_after  # the server's clock: at most this early
+                answer = deploy.deploy(box, release, converge_after=args.converge_after)
+                converged = float(answer["converge_at"])  # when R's tasks run (server's clock)
                 verdict = gate(envfile, root / f"c{i}", release, "--settle=120", "--rollback=off")
                 verdicts.append(str(verdict["verdict"]))
                 converge.append(at(verdict["finished_at"]) - converged)

@@ -75,7 +75,13 @@ class Deploys:
                     self._switch(service, td)
             self._point_assets(release)
             world.reconcile()
-            return {"release": release, "bad": bad, "revisions": revisions}
+            converge_at = max((p.converge_at for p in self.pending.values()), default=time.time())
+            return {
+                "release": release,
+                "bad": bad,
+                "revisions": revisions,
+                "converge_at": converge_at,
+            }
 
     def on_update_service(self, request: OverlayRequest) -> None:
         """A client pointed a service at a task definition (a rollback): its tasks follow."""

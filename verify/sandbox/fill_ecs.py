@@ -160,6 +160,7 @@ def _fill_task(world: World, task: JSON, meta: TaskMeta) -> None:
 
 def describe_services(world: World, request: JSON, response: JSON) -> JSON:
     """Real counts from the tasks, deployments[] and events[] for the services the seed made."""
+    world.deploys.tick()  # a rollout that converged since the last tick shows at once
     for service in response.get("services", []):
         name = service.get("serviceName")
         if name not in spec.SERVICES:
