@@ -13,7 +13,7 @@ def local_core() -> str:
     text = (REPO / "environments.toml").read_text()
     own = text[text.index("[environments.local]") : text.index("[environments.local.redis]")]
     secrets = text[text.index("[environments.local.secrets]") :]
-    secrets = secrets[: secrets.index("# ----")]
+    secrets = secrets[: secrets.index("\n]\n") + 3]  # the table's one key, `required`
     return f'[defaults]\nregion = "eu-west-1"\n\n{own}\n{secrets}\n'
 
 

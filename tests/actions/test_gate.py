@@ -163,19 +163,26 @@ def test_dry_run_records_what_it_would_do_and_changes_nothing(
 def test_a_failing_hook_keeps_fail_exits_non_zero_and_says_what_is_left(
     tmp_path: Path, sandbox_dir: Path, broken: Callable[[str], None]
 ) -> None:
+    """Under xdist too: the hooks run once, on the controller (the ledger hook counts runs)."""
     broken("api-5xx")
-    argv = json.dumps(
-        [sys.executable, "-c", "import sys; print('no route to deployer'); sys.exit(3)"]
+    ledger = tmp_path / "ledger.txt"
+    fails = [sys.executable, "-c", "import sys; print('no route to deployer'); sys.exit(3)"]
+    counts = [sys.executable, "-c", f"open({str(ledger)!r}, 'a').write('ran\\n')"]
+    table = (
+        'mode = "auto"\nreverify = false\nhooks = [\n'
+        f'  {{ type = "command", argv = {json.dumps(fails)} }},\n'
+        f'  {{ type = "command", name = "ledger", argv = {json.dumps(counts)} }},\n]\n'
     )
-    table = f'mode = "auto"\nreverify = false\nhooks = [{{ type = "command", argv = {argv} }}]\n'
 
-    run = gate(tmp_path, sandbox_dir, table)
+    run = gate(tmp_path / "run", sandbox_dir, table, "-n", "2")
 
-    assert run.exit_code == 1 and run.outcome == "fail"
+    assert run.exit_code == 1 and run.outcome == "fail", run.output
     failed = hook(run, "command")
     assert failed["status"] == "failed"
     assert "exited 3: no route to deployer" in failed["message"]
     assert "by hand" in failed["manual"]
+    assert hook(run, "ledger")["status"] == "ok"  # a failing hook does not stop the next
+    assert ledger.read_text() == "ran\n"
     assert run.verdict["rollback"]["ok"] is False  # type: ignore[index]
     assert run.verdict["rollback"]["manual"]  # type: ignore[index]
     assert "left to do by hand" in run.stdout

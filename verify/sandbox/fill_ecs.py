@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from verify.sandbox import spec
 
 if TYPE_CHECKING:
-    from verify.sandbox.world import TaskMeta, World
+    from verify.sandbox.taskmeta import TaskMeta
+    from verify.sandbox.world import World
 
 JSON = dict[str, Any]
 CIRCUIT_BREAKER = {
