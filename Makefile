@@ -28,6 +28,10 @@ demo: install system-deps
 	echo "  $(BIN)/verify sandbox break ecs-under-replicated"; \
 	echo "  $(BIN)/pytest --env=local -m smoke"; \
 	echo "  $(BIN)/verify sandbox heal && $(BIN)/verify sandbox down"; \
+	echo "A bad deploy, rolled back and re-verified (README: Deploy gate and rollback):"; \
+	echo "  $(BIN)/verify sandbox deploy --release 2026.12.06-1 --bad"; \
+	echo "  $(BIN)/verify run --env=local --release 2026.12.06-1 --rollback=auto"; \
+	echo "  $(BIN)/verify sandbox deploy --reset"; \
 	exit $$rc
 
 demo-down: install

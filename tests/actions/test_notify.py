@@ -211,3 +211,13 @@ def test_hook_config_errors_are_one_line_with_the_key_path(tmp_path: Path) -> No
     )
     with pytest.raises(ConfigError, match="literal secrets are refused"):
         load(envfile, "prod", discover())
+
+
+def test_webhook_refuses_plain_http_off_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VERIFY_TEST_WEBHOOK", "http://hooks.example.invalid/T000/secret-abc-123456")
+    hook = WebhookHook(type="webhook", url="env:VERIFY_TEST_WEBHOOK")
+
+    result = run_one(hook, context(env_with([]), "fail", OneClient(None)))
+
+    assert result.status == "failed" and "is not https://" in result.message
+    assert "env:VERIFY_TEST_WEBHOOK" in result.message and "secret-abc" not in result.message

@@ -37,6 +37,19 @@ def post(hook: WebhookHook, ctx: HookContext) -> Done:
         url = resolve(hook.url, ctx.aws, env=ctx.env).reveal()
     except ProbeError as exc:
         raise HookError(f"webhook URL: {exc}", manual) from None
+    from urllib.parse import urlsplit
+
+    from verify.config import is_loopback
+
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not (
+        parts.scheme == "http" and (is_loopback(parts.hostname) or ctx.env.spec.allow_plain_http)
+    ):
+        # The URL is a credential: never over plain HTTP off this machine (fail closed).
+        raise HookError(
+            f"webhook URL ({hook.url}) is not https:// (set allow_plain_http to allow http://)",
+            manual,
+        )
     timeout = max(min(ctx.left(), hook.timeout_s), 0.1)
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
