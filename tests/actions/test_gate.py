@@ -18,6 +18,7 @@ HOOKS = """mode = "auto"
 
 [[environments.local.rollback.hooks]]
 type = "ecs-previous-task-definition"
+wait_stable = true
 timeout_s = 30
 
 [[environments.local.rollback.hooks]]
@@ -108,7 +109,7 @@ def test_bad_deploy_fails_rolls_back_and_reverifies_pass_then_is_idempotent(
     assert rollback["triggered"] is True and rollback["ok"] is True
     ecs = hook(first, "ecs-previous-task-definition")
     assert ecs["status"] == "ok" and ecs["changed"] is True
-    assert f"(release {good})" in ecs["message"]
+    assert f"(release {good})" in ecs["message"] and "rollout COMPLETED" in ecs["message"]
     s3 = hook(first, "s3-asset-set")
     assert s3["status"] == "ok" and f"{BAD_RELEASE} -> {good}" in s3["message"]
     assert "Completed" in s3["message"]  # the CloudFront invalidation after it
