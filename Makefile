@@ -28,6 +28,10 @@ demo: install system-deps
 	echo "  $(BIN)/verify sandbox break ecs-under-replicated"; \
 	echo "  $(BIN)/pytest --env=local -m smoke"; \
 	echo "  $(BIN)/verify sandbox heal && $(BIN)/verify sandbox down"; \
+	echo "A bad deploy, rolled back and re-verified (README: Deploy gate and rollback):"; \
+	echo "  $(BIN)/verify sandbox deploy --release 2026.12.06-1 --bad"; \
+	echo "  $(BIN)/verify run --env=local --release 2026.12.06-1 --rollback=auto"; \
+	echo "  $(BIN)/verify sandbox deploy --reset"; \
 	exit $$rc
 
 demo-down: install
@@ -44,6 +48,7 @@ bench: install
 	$(BIN)/python bench/smoke_latency.py
 	$(BIN)/python bench/queues.py
 	$(BIN)/python bench/database.py
+	$(BIN)/python bench/gate.py
 
 # What the sandbox runs, from Debian's packages, when missing: Redis, Chromium (browser checks),
 # nginx (the edge), PostgreSQL 15, Node.js and npm (BullMQ worker, Next.js apps).

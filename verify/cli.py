@@ -59,6 +59,16 @@ def main() -> None:
     help="Override the environment's rollback mode.",
 )
 @click.option(
+    "--codedeploy-deployment-id",
+    envvar="VERIFY_CODEDEPLOY_DEPLOYMENT_ID",
+    help="The codedeploy hook's deployment [$VERIFY_CODEDEPLOY_DEPLOYMENT_ID].",
+)
+@click.option(
+    "--codedeploy-hook-execution-id",
+    envvar="VERIFY_CODEDEPLOY_HOOK_EXECUTION_ID",
+    help="Its lifecycle hook execution [$VERIFY_CODEDEPLOY_HOOK_EXECUTION_ID].",
+)
+@click.option(
     "--reports-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Where verdict.json and junit.xml go [reports].",
@@ -77,6 +87,8 @@ def run(
     release: str | None,
     settle: float | None,
     rollback: str | None,
+    codedeploy_deployment_id: str | None,
+    codedeploy_hook_execution_id: str | None,
     reports_dir: Path | None,
     markexpr: str,
     pytest_args: tuple[str, ...],
@@ -90,6 +102,8 @@ def run(
         ("--release", release),
         ("--settle", settle),
         ("--rollback", rollback),
+        ("--codedeploy-deployment-id", codedeploy_deployment_id),
+        ("--codedeploy-hook-execution-id", codedeploy_hook_execution_id),
         ("--reports-dir", reports_dir),
     ):
         if value is not None:

@@ -29,6 +29,7 @@ from pydantic import (
 from verify.text import printable
 
 if TYPE_CHECKING:
+    from verify.actions.models import RollbackConfig
     from verify.registry import Registry
 
 SANDBOX_SCHEME = "sandbox:"
@@ -130,17 +131,6 @@ class AwsConfig(Table):
     endpoint_url: str | None = None  # LocalStack, the sandbox (`sandbox:aws`), a VPC endpoint
 
 
-class RollbackHook(Table):
-    name: str
-    command: list[str] = Field(min_length=1)
-    timeout_s: float = Field(300, gt=0, le=3600)
-
-
-class RollbackConfig(Table):
-    mode: Literal["off", "dry-run", "auto"] = "off"
-    hooks: list[RollbackHook] = []
-
-
 class Waiver(Table):
     check: str = Field(min_length=1)  # a check id or a shell pattern of ids
     reason: str = Field(min_length=1)
@@ -158,7 +148,7 @@ class CoreSpec(Table):
     aws: AwsConfig = AwsConfig()
     thresholds: dict[str, Any] = {}  # validated against the thresholds model after merging
     severity: dict[str, Literal["critical", "warning"]] = {}
-    rollback: RollbackConfig = RollbackConfig()
+    rollback: RollbackConfig = Field(default_factory=lambda: _rollback_default())
     waivers: list[Waiver] = []
 
 
@@ -405,3 +395,18 @@ def validate_waivers(env: EnvConfig, check_names: set[str]) -> None:
             raise ConfigError(
                 f"{where}: {printable(waiver.check)!r} waives every check; name the checks it covers"
             )
+
+
+def _rollback_default() -> RollbackConfig:
+    from verify.actions.models import RollbackConfig
+
+    return RollbackConfig()
+
+
+def bind_rollback(model: type[BaseModel]) -> None:
+    """Complete CoreSpec with the rollback table's model (verify.actions.models calls it)."""
+    CoreSpec.model_rebuild(_types_namespace={"RollbackConfig": model})
+
+
+# The rollback models build on Table and SecretRef above; importing them binds them here.
+import verify.actions.models  # noqa: E402, F401

@@ -68,6 +68,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="override the environment's rollback mode",
     )
     group.addoption(
+        "--codedeploy-deployment-id",
+        dest="verify_codedeploy_deployment_id",
+        metavar="ID",
+        help="the codedeploy hook's deployment (else $VERIFY_CODEDEPLOY_DEPLOYMENT_ID)",
+    )
+    group.addoption(
+        "--codedeploy-hook-execution-id",
+        dest="verify_codedeploy_hook_execution_id",
+        metavar="ID",
+        help="its lifecycle hook execution (else $VERIFY_CODEDEPLOY_HOOK_EXECUTION_ID)",
+    )
+    group.addoption(
         "--reports-dir",
         dest="verify_reports_dir",
         default="reports",

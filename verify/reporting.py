@@ -181,6 +181,12 @@ class VerdictReporter:
         reports = self.run.reports_dir
         write_verdict(verdict, reports / "verdict.json")
         atomic_write(reports / "junit.xml", junit(verdict))
+        if self.run.rollback_mode != "off":
+            from verify.actions.gate import after_verdict
+
+            # Hooks act on the verdict already written: a crash here leaves the FAIL in place.
+            verdict.rollback = after_verdict(self.config, self.run, verdict)
+            write_verdict(verdict, reports / "verdict.json")
         summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary_file:
             with open(summary_file, "a", encoding="utf-8") as handle:
@@ -196,6 +202,10 @@ class VerdictReporter:
                 f"expired waiver ignored: {waiver.check} (expired {waiver.expires})", yellow=True
             )
         for line, colour in terminal_lines(self.verdict):
+            terminalreporter.write_line(line, **({colour: True} if colour else {}))
+        from verify.actions.runner import rollback_lines
+
+        for line, colour in rollback_lines(self.verdict.rollback):
             terminalreporter.write_line(line, **({colour: True} if colour else {}))
         terminalreporter.write_line(f"report: {self.run.reports_dir / 'verdict.json'}")
         color = {"pass": "green", "fail": "red", "error": "yellow"}[self.verdict.outcome]

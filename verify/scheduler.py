@@ -89,6 +89,7 @@ class Scheduler:
         self._futures: dict[str, Future[Any]] = {}
         self._threads: dict[str, AffinityThread] = {}
         self._lock = threading.Lock()
+        self._observed_at: dict[str, float] = {}  # key -> monotonic end of its latest observation
         self.timings: list[ProbeTiming] = []
 
     def _timed(self, key: str) -> Any:
@@ -102,6 +103,7 @@ class Scheduler:
             ended = time.perf_counter()
             with self._lock:
                 self.timings.append(ProbeTiming(key, started - self._origin, ended - started, ok))
+                self._observed_at[key] = time.monotonic()
 
     def _submit(self, key: str) -> Future[Any]:
         """Start `key` (caller holds the lock)."""
@@ -140,6 +142,14 @@ class Scheduler:
         with self._lock:
             future = self._futures.get(key) or self._submit(key)
         return self._wait(key, future)
+
+    def age(self, key: str) -> float:
+        """Seconds since `key`'s latest observation ended (0 while one is under way)."""
+        with self._lock:
+            current = self._futures.get(key)
+            if current is not None and not current.done():
+                return 0.0
+            return time.monotonic() - self._observed_at.get(key, time.monotonic())
 
     def refresh(self, key: str) -> Any:
         with self._lock:

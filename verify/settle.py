@@ -40,14 +40,18 @@ def call_settling(item: pytest.Function, run: Run) -> bool:
                 if remaining <= 0 or not views:
                     raise
                 first_failure = first_failure or one_line(str(failure).split("\nassert ")[0], 300)
-                wait_s = min(poll_s, remaining)
+                keys = {view.probe for _, view in views.values() if view.probe is not None}
+                # Poll each probe at most every poll_s, but an observation already older than
+                # that (taken before this check's turn) is re-taken at once: after a deploy
+                # converges, every later settling check would otherwise pay a whole poll.
+                youngest = min(run.scheduler.age(str(key)) for key in keys)
+                wait_s = min(max(poll_s - youngest, 0.0), remaining)
                 progress(
                     item,
                     f"{item.stash[CHECK_ID]} still failing ({first_line(failure)}); "
-                    f"re-observing in {wait_s:.0f} s, {remaining:.0f} s of settle left",
+                    f"re-observing in {wait_s:.1f} s, {remaining:.0f} s of settle left",
                 )
                 time.sleep(wait_s)
-                keys = {view.probe for _, view in views.values() if view.probe is not None}
                 fresh = {key: run.scheduler.refresh(key) for key in keys}
                 for name, (component, view) in views.items():
                     kwargs[name] = derive(view, component, fresh[str(view.probe)], run, item)

@@ -8,6 +8,7 @@ may be a callable (called on every get/refresh, so it can change, raise, skip or
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -186,12 +187,18 @@ class Canned:
         self.observations = observations
         self.timings: list[Any] = []
         self.gets: list[str] = []
+        self.observed_at: dict[str, float] = {}
 
     def start(self, keys: Iterable[str]) -> None:
         pass
 
+    def age(self, key: str) -> float:
+        """Like Scheduler.age: seconds since `key` was last answered."""
+        return time.monotonic() - self.observed_at.get(key, time.monotonic())
+
     def get(self, key: str) -> Any:
         self.gets.append(key)
+        self.observed_at[key] = time.monotonic()
         value = self.observations[key]
         if isinstance(value, BaseException):
             raise value

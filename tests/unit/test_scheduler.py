@@ -80,3 +80,16 @@ def test_a_refresh_waits_for_the_run_under_way_instead_of_starting_another() -> 
     waiter.join(5)
     assert answers == [1] and len(calls) == 1  # one run, shared
     assert scheduler.refresh("p") == 2  # finished: a refresh observes again
+
+
+def test_age_says_how_old_the_latest_observation_is_so_settle_skips_needless_waits() -> None:
+    gate = threading.Event()
+    scheduler = Scheduler({"p": lambda: gate.wait(5)}, deadline=Deadline(30))
+    scheduler.start(["p"])
+    assert scheduler.age("p") == 0.0  # under way: wait for it, never start another
+    gate.set()
+    scheduler.get("p")
+    time.sleep(0.3)
+    assert 0.3 <= scheduler.age("p") < 5
+    scheduler.refresh("p")
+    assert scheduler.age("p") < 0.3

@@ -1,0 +1,1 @@
+"""After the verdict: rollback hooks, notifications and the CodeDeploy status (the deploy gate)."""

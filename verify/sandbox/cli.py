@@ -199,3 +199,36 @@ def heal(fault: str | None, dir_: Path | None) -> None:
         click.echo(
             f"sandbox: {fault + ' was' if fault else 'no fault was'} not active; nothing to heal"
         )
+
+
+@sandbox.command()
+@dir_option
+@click.option("--release", help="The release to deploy (a new task-definition revision).")
+@click.option("--bad", is_flag=True, help="The release is broken: its API answers 5xx.")
+@click.option(
+    "--converge-after",
+    type=click.FloatRange(0, 3600),
+    default=0.0,
+    show_default=True,
+    help="Seconds until the new tasks run (ECS reports the rollout IN_PROGRESS until then).",
+)
+@click.option("--reset", is_flag=True, help="Undo every deploy: back to the seeded release.")
+def deploy(
+    dir_: Path | None, release: str | None, bad: bool, converge_after: float, reset: bool
+) -> None:
+    """Deploy a release to the sandbox like a pipeline would (ECS revision + asset-set pointer)."""
+    from verify.sandbox import deploy as deploys
+
+    directory = sandbox_dir(dir_)
+    if reset:
+        answer = _guard(lambda: deploys.reset(directory))
+        click.echo(f"sandbox: deploys undone; deregistered {len(answer['deregistered'])} revisions")
+        return
+    if not release:
+        _fail("--release is required (or --reset)")
+    answer = _guard(lambda: deploys.deploy(directory, release, bad, converge_after))
+    for service, td in answer["revisions"].items():
+        click.echo(f"sandbox: {service} -> {td.rsplit('/', 1)[-1]}")
+    when = f"in {converge_after:g} s" if converge_after else "now"
+    quality = "a bad release: its API answers 5xx" if bad else "a good release"
+    click.echo(f"sandbox: deployed {release} ({quality}); tasks converge {when}")

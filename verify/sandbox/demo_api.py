@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from verify.sandbox import api_mode, readyfile
+from verify.sandbox.deploys import read_api_release
 from verify.sandbox.httpbase import Handler, LoopbackServer
 
 SLOW_S = 2.0
@@ -45,17 +46,20 @@ class ApiHandler(Handler):
         mode = api_mode.read(self.server.dir)
         if mode.latency_ms:
             time.sleep(mode.latency_ms / 1000)
+        deployed, bad = read_api_release(self.server.dir)  # what app-api's ECS tasks run
         release = (
             self.server.previous_release
             if "api-wrong-version" in mode.faults
-            else self.server.release
+            else deployed or self.server.release
         )
         path = self.path.split("?", 1)[0]
         if path == "/health":
             if "api-slow" in mode.faults:
                 time.sleep(SLOW_S)
             checks = dependency_checks(self.server.dependencies)
-            if "api-5xx" in mode.faults:
+            if bad:  # a bad deploy: the new release cannot serve
+                self._send(500, {"status": "error", "release": release, "checks": checks})
+            elif "api-5xx" in mode.faults:
                 self._send(503, {"status": "error", "checks": checks})
             elif any(value != "ok" for value in checks.values()):
                 self._send(503, {"status": "degraded", "release": release, "checks": checks})

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from verify.sandbox import spec
 from verify.sandbox.awsext import OverlayRequest, SimpleExtension
+from verify.sandbox.deploys import put_pointer
 
 if TYPE_CHECKING:
     from verify.sandbox.world import World
@@ -55,6 +56,7 @@ def seed(world: World, config: dict[str, Any]) -> None:
                     CacheControl="public, max-age=31536000, immutable",
                     Metadata={"release": release},
                 )
+            put_pointer(s3, bucket, release)  # the deploy's last step: this set is live
 
 
 def fill_cloudfront(world: World, request: OverlayRequest, payload: bytes) -> bytes:

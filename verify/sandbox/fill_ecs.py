@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from verify.sandbox import spec
 
 if TYPE_CHECKING:
-    from verify.sandbox.world import TaskMeta, World
+    from verify.sandbox.taskmeta import TaskMeta
+    from verify.sandbox.world import World
 
 JSON = dict[str, Any]
 CIRCUIT_BREAKER = {
@@ -160,6 +161,7 @@ def _fill_task(world: World, task: JSON, meta: TaskMeta) -> None:
 
 def describe_services(world: World, request: JSON, response: JSON) -> JSON:
     """Real counts from the tasks, deployments[] and events[] for the services the seed made."""
+    world.deploys.tick()  # a rollout that converged since the last tick shows at once
     for service in response.get("services", []):
         name = service.get("serviceName")
         if name not in spec.SERVICES:
@@ -186,6 +188,12 @@ def deployments(world: World, service: str, desired: int, network: Any) -> list[
     """The service's deployments[], PRIMARY first."""
     with world.lock:
         failed = world.failed_td if service == spec.API_SERVICE else None
+        pending = world.deploys.pending.get(service)
+        if pending is not None and failed is None:
+            return [
+                _deployment(world, service, pending.td, "PRIMARY", desired, network, rolling=True),
+                _deployment(world, service, world.tasks_td(service), "ACTIVE", desired, network),
+            ]
         if failed is None:
             return [
                 _deployment(world, service, world.service_td(service), "PRIMARY", desired, network)
@@ -204,8 +212,18 @@ def _deployment(
     desired: int,
     network: Any,
     failed: bool = False,
+    rolling: bool = False,
 ) -> JSON:
     rec = world.deployment(service, td)
+    if rolling:  # the new tasks have not started yet: ECS says IN_PROGRESS
+        return {
+            **_deployment(world, service, td, status, desired, network),
+            "runningCount": 0,
+            "pendingCount": desired,
+            "rolloutState": "IN_PROGRESS",
+            "rolloutStateReason": "ECS deployment in progress.",
+            "updatedAt": time.time(),
+        }
     return {
         "id": rec.id,
         "status": status,

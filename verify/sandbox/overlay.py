@@ -38,7 +38,21 @@ def _json_fill(fill: Any) -> Fill:
     return apply
 
 
+def _follow_update(world: World, request: OverlayRequest, payload: bytes) -> bytes:
+    """A client's UpdateService (a rollback hook) moves the service's tasks too."""
+    world.deploys.on_update_service(request)
+    return payload
+
+
+def _follow_pointer(world: World, request: OverlayRequest, payload: bytes) -> bytes:
+    """A client's write of an asset-set pointer (the S3 rollback hook) moves the edge too."""
+    world.deploys.on_put_object(request)
+    return payload
+
+
 BUILTIN_FILLS: dict[tuple[str, str], Fill] = {
+    ("ecs", "UpdateService"): _follow_update,
+    ("s3", ""): _follow_pointer,  # S3 is a REST protocol: no operation name in the request
     ("ecs", "ListTasks"): _json_fill(fill_ecs.list_tasks),
     ("ecs", "DescribeTasks"): _json_fill(fill_ecs.describe_tasks),
     ("ecs", "DescribeServices"): _json_fill(fill_ecs.describe_services),
@@ -172,6 +186,9 @@ class OverlayHandler(Handler):
                 world.put_secrets({str(k): str(v) for k, v in request.get("values", {}).items()})
             elif self.path == "/_sandbox/latency" and self.command == "POST":
                 world.latency_ms = max(0, int(request["latency_ms"]))
+            elif self.path.startswith("/_sandbox/deploy"):
+                self.send_json(200, _deploy_control(world, self.path, request))
+                return
             elif self.path != "/_sandbox/status":
                 self.send_json(404, {"error": f"no control endpoint {self.command} {self.path}"})
                 return
@@ -193,3 +210,21 @@ class OverlayHandler(Handler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: one line per AWS call would swamp the log during benchmarks."""
+
+
+def _deploy_control(world: World, path: str, request: dict[str, Any]) -> dict[str, Any]:
+    """`deploy` (release, bad, converge_after), `deploy-reset`, `deploy-status`."""
+    if path == "/_sandbox/deploy":
+        converge_after = float(request.get("converge_after", 0))
+        if not 0 <= converge_after <= 3600:
+            raise ValueError("converge_after must be 0 to 3600 seconds")
+        answer = world.deploys.deploy(
+            str(request["release"]), bool(request.get("bad")), converge_after
+        )
+    elif path == "/_sandbox/deploy-reset":
+        answer = world.deploys.reset()
+    elif path == "/_sandbox/deploy-status":
+        answer = {}
+    else:
+        raise ValueError(f"no control endpoint {path}")
+    return {**answer, "state": world.deploys.state()}

@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     seed.seed_alarms(clients)
     seed.seed_secrets(clients, secret_values)
     world = World(clients, inv, args.release, args.previous_release, secret_values, args.latency_ms)
+    world.deploys.dir = args.dir
+    world.deploys.write_api_release()  # a fresh sandbox runs its seeded release
     world.reconcile()
     _phase("ECS, alarms, secrets and tasks seeded", started)
     overlay = OverlayServer(world, moto, config["token"])

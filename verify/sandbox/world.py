@@ -6,12 +6,12 @@ import random
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from verify.sandbox import spec
 from verify.sandbox.ecs_states import STOPPED, StoppedRecipe
 from verify.sandbox.seed import register_task_definition
+from verify.sandbox.taskmeta import DeploymentRecord, TaskMeta
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -22,42 +22,6 @@ if TYPE_CHECKING:
 
 API = spec.API_SERVICE
 UNDER_REPLICATED = "ecs-under-replicated"
-
-
-@dataclass
-class TaskMeta:
-    """What ECS knows about a task and moto does not (placement, timing, how it stopped)."""
-
-    arn: str
-    service: str
-    task_definition: str
-    image: str
-    az: str
-    started_at: float
-    stopped_at: float | None = None
-    stop_code: str | None = None
-    stopped_reason: str | None = None
-    exit_code: int | None = None
-    owner: str | None = None  # the fault whose effect keeps this stopped task listed
-    forgotten: bool = False  # ECS no longer reports it (real ECS drops stopped tasks after ~1 h)
-
-    @property
-    def running(self) -> bool:
-        """The task has not been stopped."""
-        return self.stopped_at is None
-
-    @property
-    def id(self) -> str:
-        """The task id (last ARN segment)."""
-        return self.arn.rsplit("/", 1)[-1]
-
-
-@dataclass(frozen=True)
-class DeploymentRecord:
-    """A deployment of one task definition to one service."""
-
-    id: str
-    created_at: float
 
 
 class World:
@@ -89,6 +53,10 @@ class World:
         for family in spec.SERVICES:
             self.deployment(family, inv.task_definitions[family][2], self.seeded_at - 90)
         self._service_td = {f: inv.task_definitions[f][2] for f in spec.SERVICES}
+        self._target_td = dict(self._service_td)  # what the service's tasks run (deploys move it)
+        from verify.sandbox.deploys import Deploys
+
+        self.deploys = Deploys(self, None)  # server.py gives it the sandbox dir
         self._failed_td: str | None = None
         self._registered: set[str] = set()  # AZs whose target is registered
         self._alarm_firing = False
@@ -149,6 +117,7 @@ class World:
                     )
 
     def tick(self) -> None:
+        self.deploys.tick()
         for extension in list(self.extensions.values()):
             extension.tick(self)
 
@@ -202,13 +171,38 @@ class World:
 
     def tasks_td(self, service: str) -> str:
         """The task definition the service's tasks should run."""
-        revision = 1 if service == API and "ecs-wrong-image" in self.active else 2
-        return self.inv.task_definitions[service][revision]
+        if service == API and "ecs-wrong-image" in self.active:
+            return self.inv.task_definitions[service][1]
+        return self._target_td[service]
+
+    @property
+    def release(self) -> str:
+        """The release the sandbox was seeded with."""
+        return self._release
+
+    def image_of(self, td: str) -> str:
+        """The release container's image of a task definition the sandbox registered."""
+        return self._td_images[td]
+
+    def add_revision(self, td: str, image: str) -> None:
+        """A task definition a deploy registered."""
+        self._td_images[td] = image
+
+    def set_target(self, service: str, td: str) -> None:
+        """Run `td`'s tasks for `service` from the next reconcile on (a deploy or a rollback)."""
+        with self.lock:
+            if self._target_td[service] != td:
+                self.deployment(service, td)
+                self._steady_at[service] = time.time()
+            self._target_td[service] = td
 
     def _reconcile_service(self, service: str) -> None:
         wanted = self.tasks_td(service)
         if service == API and "ecs-rollout-failed" in self.active and self._failed_td:
             wanted = self._failed_td
+        pending = self.deploys.pending.get(service)
+        if pending is not None:
+            wanted = pending.td
         if self._service_td[service] != wanted:
             self.clients.ecs.update_service(
                 cluster=spec.CLUSTER, service=service, taskDefinition=wanted

@@ -172,12 +172,8 @@ class EdgePart:
 
     def apply(self, ctx: PartContext, state: PartState, active: frozenset[str]) -> None:
         wanted = active & NGINX_FAULTS
-        if wanted != _conf_faults(state.data):
-            state.data["generation"] = int(state.data["generation"]) + 1
-            _write_conf(state.data, wanted)
-            _test_conf(nginx_binary(), state.data)
-            os.kill(int(state.data["nginx_pid"]), signal.SIGHUP)
-            _wait_generation(state.data)
+        if _effective(state.data, wanted) != _conf_faults(state.data):
+            reload_conf(state.data, wanted)
         ctx.aws_control("faults", {"owner": self.name, "active": sorted(active & AWS_FAULTS)})
         state.faults = sorted(active)
 
@@ -190,10 +186,30 @@ def _surfaces(data: dict[str, Any]) -> list[edgeconf.SurfacePorts]:
     return [edgeconf.SurfacePorts(**s) for s in data["surfaces"]]
 
 
+def _effective(data: dict[str, Any], faults: frozenset[str]) -> frozenset[str]:
+    """The faults plus what a live bad deploy does: its HTML references chunks that 404."""
+    return faults | ({"asset-missing"} if data.get("deploy_bad") else set())
+
+
+def reload_conf(data: dict[str, Any], faults: frozenset[str]) -> None:
+    """Write the configuration for `faults` (and a live bad deploy), reload nginx, wait for it."""
+    data["generation"] = int(data["generation"]) + 1
+    _write_conf(data, faults)
+    _test_conf(nginx_binary(), data)
+    os.kill(int(data["nginx_pid"]), signal.SIGHUP)
+    _wait_generation(data)
+
+
 def _write_conf(data: dict[str, Any], faults: frozenset[str]) -> None:
     prefix = Path(data["prefix"])
     text = edgeconf.render(
-        prefix, _surfaces(data), data["tls"], faults, int(data["generation"]), data["via"], SURFACE
+        prefix,
+        _surfaces(data),
+        data["tls"],
+        _effective(data, faults),
+        int(data["generation"]),
+        data["via"],
+        SURFACE,
     )
     tmp = prefix / "nginx.conf.tmp"
     tmp.write_text(text)

@@ -1,4 +1,4 @@
-"""The Node worker's packages: `npm ci` once per content hash, in a cache shared by sandboxes.
+"""Node packages: `npm ci` once per content hash, in a cache shared by sandboxes and tests.
 
 The cache key is the SHA-256 of package.json and package-lock.json; a second sandbox start (or
 a second sandbox) finds the installed tree and links it into its own directory: no install.
@@ -29,19 +29,19 @@ def cache_root() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "verify"
 
 
-def content_hash() -> str:
+def content_hash(source: Path = SOURCE) -> str:
     digest = hashlib.sha256()
     for name in FILES:
-        digest.update(name.encode() + b"\0" + (SOURCE / name).read_bytes() + b"\0")
+        digest.update(name.encode() + b"\0" + (source / name).read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
-def ensure(workdir: Path) -> tuple[Path, bool]:
-    """`workdir` holding the worker script and a link to installed node_modules; (dir, installed now)."""
+def installed_tree(source: Path, purpose: str) -> tuple[Path, bool]:
+    """The cached `npm ci` of `source`'s package files; (its directory, installed now)."""
     npm = shutil.which("npm")
     if npm is None or shutil.which("node") is None:
-        raise SandboxError("node and npm are required for the sandbox's BullMQ worker")
-    key = content_hash()
+        raise SandboxError(f"node and npm are required for {purpose}")
+    key = content_hash(source)
     root = cache_root() / "node"
     target = root / key
     installed = False
@@ -50,8 +50,14 @@ def ensure(workdir: Path) -> tuple[Path, bool]:
         with open(root / f".{key}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # two sandboxes starting at once install once
             if not (target / ".complete").exists():
-                _install(npm, root, target)
+                _install(npm, source, root, target, purpose)
                 installed = True
+    return target, installed
+
+
+def ensure(workdir: Path) -> tuple[Path, bool]:
+    """`workdir` holding the worker script and a link to installed node_modules; (dir, installed now)."""
+    target, installed = installed_tree(SOURCE, "the sandbox's BullMQ worker")
     workdir.mkdir(parents=True, exist_ok=True)
     link = workdir / "node_modules"
     if link.is_symlink() or link.exists():
@@ -62,12 +68,12 @@ def ensure(workdir: Path) -> tuple[Path, bool]:
     return workdir, installed
 
 
-def _install(npm: str, root: Path, target: Path) -> None:
+def _install(npm: str, source: Path, root: Path, target: Path, purpose: str) -> None:
     staging = root / f".{target.name}.{os.getpid()}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     for name in FILES:
-        shutil.copyfile(SOURCE / name, staging / name)
+        shutil.copyfile(source / name, staging / name)
     try:
         done = subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error", "--omit=dev"],
@@ -80,12 +86,12 @@ def _install(npm: str, root: Path, target: Path) -> None:
     except subprocess.TimeoutExpired:
         shutil.rmtree(staging, ignore_errors=True)
         raise SandboxError(
-            f"npm ci for the BullMQ worker took over {INSTALL_TIMEOUT_S:.0f} s"
+            f"npm ci for {purpose} took over {INSTALL_TIMEOUT_S:.0f} s"
         ) from None
     if done.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
         tail = " ".join(done.stderr.split()[-40:])
-        raise SandboxError(f"npm ci for the BullMQ worker failed: {tail}")
+        raise SandboxError(f"npm ci for {purpose} failed: {tail}")
     (staging / ".complete").write_text("ok\n")
     shutil.rmtree(target, ignore_errors=True)
     os.replace(staging, target)
