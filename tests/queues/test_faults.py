@@ -121,7 +121,8 @@ def test_normal_states_show_in_the_observations(
     run = queue_run()
     assert run.outcome == "pass", run.output
     delayed = run.check("queues.no_overdue_delayed[notifications]")["observed"]
-    assert delayed["delayed"] >= 20 and delayed["due"] == 0 and delayed["next_due_in_s"] > 3000
+    # Due in minutes at least: the seed's own 1 h reminders age with the session sandbox.
+    assert delayed["delayed"] >= 20 and delayed["due"] == 0 and delayed["next_due_in_s"] > 600
     lag = run.check("queues.lag[notifications]")["observed"]
     assert lag["oldest_wait_s"] is None or lag["oldest_wait_s"] < 120  # reminders are not waiting
     history = run.check("queues.failed_rate[emails]")["observed"]
