@@ -26,6 +26,8 @@ AWS_CHECKS = {"alb.targets_healthy", "alarms.none_firing", "secrets.present", *E
 CORE_CHECKS = {"api.health", "api.version", *AWS_CHECKS}  # the core components' smoke checks
 # Runs about the core components leave out the others' checks (a browser, Redis, SQL): faster.
 CORE_ONLY = ("-k", "not frontends and not queues and not redis and not db and not rds")
+# Every check but the browser's and the queues' (the database tests' runs: seconds, not a minute).
+NO_BROWSER_NO_QUEUES = ("-k", "not frontends and not queues and not redis")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.actions.envs import BAD_RELEASE, with_rollback
-from tests.conftest import VerifyRun, run_with_environments
+from tests.conftest import CORE_ONLY, VerifyRun, run_with_environments
 
 HOOKS = """mode = "auto"
 
@@ -27,7 +27,6 @@ bucket = "support-static-assets-local"
 distribution_id = "sandbox:support_distribution"
 timeout_s = 30
 """
-CORE = ("-k", "not frontends and not queues and not redis and not db and not rds")
 POINTER = "current-release.json"
 
 
@@ -43,7 +42,7 @@ def deployed(sandbox_dir: Path) -> Iterator[Callable[..., Any]]:
 def gate(tmp_path: Path, sandbox_dir: Path, table: str, *args: str) -> VerifyRun:
     env = {"VERIFY_SANDBOX_DIR": str(sandbox_dir)}
     tmp_path.mkdir(parents=True, exist_ok=True)
-    return run_with_environments(tmp_path, with_rollback(table), *CORE, *args, env=env)
+    return run_with_environments(tmp_path, with_rollback(table), *CORE_ONLY, *args, env=env)
 
 
 def services(sandbox_dir: Path) -> dict[str, str]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import VerifyRun, run_with_environments
+from tests.conftest import NO_BROWSER_NO_QUEUES, VerifyRun, run_with_environments
 from verify.sandbox import spec
 
 REPLICA = spec.RDS_REPLICA
@@ -39,9 +39,14 @@ thresholds = {{ db_connect_ms = 10000, {thresholds} }}
 
 @pytest.fixture
 def full_run(run_verify: Callable[..., VerifyRun], sandbox_state: Any) -> Callable[[], VerifyRun]:
-    """`pytest --env=local -m "smoke or deep"` with the sandbox's release: every check."""
+    """`pytest --env=local -m "smoke or deep"` with the sandbox's release: every AWS and SQL check
+    (the frontends' and queues' have their own fault tests; a browser run costs ~10 s)."""
     return lambda: run_verify(
-        "--env=local", "-m", "smoke or deep", f"--release={sandbox_state.release}"
+        "--env=local",
+        "-m",
+        "smoke or deep",
+        *NO_BROWSER_NO_QUEUES,
+        f"--release={sandbox_state.release}",
     )
 
 
