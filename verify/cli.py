@@ -137,6 +137,12 @@ def components() -> None:
             click.echo(f"  {name}")
 
 
+def _mount_monitor() -> None:
+    from verify.monitor.command import monitor
+
+    main.add_command(monitor)
+
+
 def _mount_sandbox() -> None:
     try:
         from verify.sandbox.cli import sandbox
@@ -151,6 +157,7 @@ def _mount_sandbox() -> None:
     main.add_command(sandbox)
 
 
+_mount_monitor()
 _mount_sandbox()
 
 if __name__ == "__main__":  # pragma: no cover
