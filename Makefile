@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Tests run on 2 workers by default; `make test PYTEST_ARGS=...` to narrow or widen.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install demo demo-down test lint typecheck bench clean system-deps bench-frontends
+.PHONY: install demo demo-down test lint typecheck bench clean system-deps bench-frontends bench-monitor
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "python3 is required" >&2; exit 1; }
@@ -61,6 +61,10 @@ system-deps:
 
 bench-frontends: install system-deps
 	$(BIN)/python bench/frontends.py
+
+# About an hour: `verify monitor` RSS and CPU over 1,000 iterations (BENCH_ARGS=--iterations 200).
+bench-monitor: install
+	$(BIN)/python bench/monitor.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) reports/*.json reports/*.xml .sandbox
