@@ -206,8 +206,10 @@ def _sandbox_resolved(env: Any) -> tuple[Any, str | None]:
 
 def _mount_monitor() -> None:
     from verify.monitor.command import monitor
+    from verify.report.command import report
 
     main.add_command(monitor)
+    main.add_command(report)
 
 
 def _mount_sandbox() -> None:

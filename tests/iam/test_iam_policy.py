@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -13,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, VerifyRun
+from tests.conftest import VerifyRun, verify_cli
 
 SELECTION = "smoke or deep or synthetic"
 IAM_PREFIX = {"elbv2": "elasticloadbalancing"}
@@ -24,16 +22,7 @@ UNEXERCISED = {
 
 
 def iam_policy(sandbox_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("VERIFY_")}
-    environ["VERIFY_SANDBOX_DIR"] = str(sandbox_dir)
-    return subprocess.run(
-        [sys.executable, "-m", "verify.cli", "iam-policy", *args],
-        cwd=REPO,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return verify_cli("iam-policy", *args, env={"VERIFY_SANDBOX_DIR": str(sandbox_dir)})
 
 
 def resources_of(call: dict[str, Any], state: Any, secret_arns: dict[str, str]) -> list[str]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 
@@ -39,12 +38,8 @@ def webhook_receiver(path: str = "/hooks/T0KEN-s3cr3t-path-4f9a") -> Iterator[Re
         def log_message(self, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver = Receiver(f"http://127.0.0.1:{server.server_address[1]}{path}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    from tests.support.servers import serving
+
+    with serving(Handler) as base:
+        receiver = Receiver(f"{base}{path}")
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
