@@ -242,3 +242,16 @@ def test_a_literal_webhook_url_is_refused_outside_the_sandbox(tmp_path: Path) ->
     assert done.returncode == 4
     assert "monitor.alerts.webhook: literal secrets are refused" in done.stderr
     assert "hooks.example.com" not in done.stderr
+
+
+def test_with_no_sandbox_up_it_starts_one_and_leaves_nothing_behind(
+    tmp_path: Path, hook: Receiver
+) -> None:
+    own = tmp_path / "own-sandbox"  # not the session's: this run must start (and stop) its own
+    mon = Monitor(tmp_path, own, hook, "put_metric_data")
+    done = mon.run("--iterations=2")
+    assert done.returncode == 0, done.stderr
+    assert f"starting the sandbox in {own}" in done.stderr
+    assert [r["verdict"] for r in mon.history] == ["pass", "pass"]
+    assert all(r["metrics"] == "put_metric_data: 1 call(s)" for r in mon.history)
+    assert not own.exists()  # stopped, and its directory removed

@@ -98,15 +98,20 @@ class _Sandbox:
 
     def __init__(self) -> None:
         self.started_dir: Path | None = None
+        self.created_dir = False
 
     def __enter__(self) -> _Sandbox:
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.started_dir is not None:
+            import shutil
+
             from verify import sandbox
 
             sandbox.down(self.started_dir)
+            if self.created_dir:  # leave no .sandbox/ behind in a directory that had none
+                shutil.rmtree(self.started_dir, ignore_errors=True)
 
     def aws_clients(self, env: EnvConfig) -> tuple[EnvConfig, AwsClients]:
         """The environment (sandbox names resolved) and AWS clients for the monitor itself."""
@@ -131,6 +136,7 @@ class _Sandbox:
             parts = needed_for(c.name for c in registry if env.configures(c.name))
             click.echo(f"verify monitor: starting the sandbox in {directory}", err=True)
             self.started_dir = directory
+            self.created_dir = not directory.exists()
             state = sandbox.up(directory, parts=parts)
         resolved = env.resolve_sandbox(state.endpoints)
         aws = AwsClients(
