@@ -28,7 +28,7 @@ api = {{ base_url = "sandbox:api", verify_tls = false }}
 alb = {{ target_groups = ["mobilytics-local-app-api"] }}
 alarms = {{ prefix = "mobilytics-local-" }}
 thresholds = {{ api_latency_ms = 750, aws_timeout_s = 5 }}
-monitor = {{ metrics = "{metrics}", alert_after = 3, alerts = {{ webhook = "env:VERIFY_TEST_WEBHOOK" }} }}
+monitor = {{ metrics = "{metrics}", alert_after = 3, alerts = {{ {alerts} }} }}
 
 [environments.local.ecs]
 cluster = "mobilytics-local"
@@ -42,9 +42,16 @@ required = ["/mobilytics/local/app-api/redis-auth"]
 class Monitor:
     """`verify monitor` in a subprocess against the session sandbox, one reports dir per test."""
 
-    def __init__(self, tmp_path: Path, sandbox_dir: Path, hook: Receiver, metrics: str) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        sandbox_dir: Path,
+        hook: Receiver,
+        metrics: str,
+        alerts: str = 'webhook = "env:VERIFY_TEST_WEBHOOK"',
+    ) -> None:
         self.envfile = tmp_path / "environments.toml"
-        self.envfile.write_text(CORE_ENV.format(metrics=metrics))
+        self.envfile.write_text(CORE_ENV.format(metrics=metrics, alerts=alerts))
         self.reports = tmp_path / "reports"
         self.environ = {
             k: v for k, v in os.environ.items() if not k.startswith(("VERIFY_", "PYTEST_"))
@@ -255,3 +262,32 @@ def test_with_no_sandbox_up_it_starts_one_and_leaves_nothing_behind(
     assert [r["verdict"] for r in mon.history] == ["pass", "pass"]
     assert all(r["metrics"] == "put_metric_data: 1 call(s)" for r in mon.history)
     assert not own.exists()  # stopped, and its directory removed
+
+
+def test_alerts_and_recoveries_reach_an_sns_topic(
+    tmp_path: Path,
+    sandbox_dir: Path,
+    hook: Receiver,
+    broken: Callable[[str], None],
+    sandbox_aws: Callable[[str], Any],
+) -> None:
+    from verify import sandbox
+
+    sns, sqs = sandbox_aws("sns"), sandbox_aws("sqs")
+    topic = sns.create_topic(Name="mobilytics-local-verify-alerts")["TopicArn"]
+    queue = sqs.create_queue(QueueName="verify-alerts-subscriber")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
+    mon = Monitor(tmp_path, sandbox_dir, hook, "off", alerts=f'sns_topic_arn = "{topic}"')
+
+    def published() -> list[dict[str, Any]]:
+        answer = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        return [json.loads(json.loads(m["Body"])["Message"]) for m in answer.get("Messages", [])]
+
+    broken("alarm-firing")
+    assert mon.run("--iterations=2", "--alert-after=1").returncode == 1
+    assert [(e["event"], e["check"]) for e in published()] == [("alert", "alarms.none_firing")]
+    sandbox.heal(sandbox_dir)
+    assert mon.run("--once").returncode == 0
+    assert [(e["event"], e["check"]) for e in published()] == [("recovery", "alarms.none_firing")]
+    assert hook.bodies == []  # no webhook configured here
