@@ -86,3 +86,46 @@ def test_emf_documents_carry_the_dimensions_and_units() -> None:
 def test_nothing_observed_is_zero_percent_not_a_hundred() -> None:
     it = Iteration(1, "prod", T0, 1.0, "error", "no checks", 6, finished=False)
     assert it.success_percent == 0.0
+
+
+def png() -> bytes:
+    """A real 1x1 PNG."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\x00\x00")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def test_a_failures_screenshot_is_kept_per_iteration_and_old_ones_pruned(tmp_path: Path) -> None:
+    from verify.monitor import evidence
+    from verify.monitor.iteration import artifact_paths
+
+    shot = tmp_path / "last" / "artifacts" / "frontends.route_support" / "screenshot.png"
+    shot.parent.mkdir(parents=True)
+    shot.write_bytes(png())
+    lines = [f"screenshot: {shot} (PNG, open it)", "status 500 from /health"]
+    assert artifact_paths(lines) == (str(shot),)
+    home = tmp_path / "monitor"
+    for number in range(1, 4):
+        samples = (
+            Sample("frontends.route[support:/]", "failed", 1.0, "x", artifacts=(str(shot),)),
+            Sample("api.health", "passed", 1.0, artifacts=(str(shot),)),  # passed: nothing kept
+        )
+        it = Iteration(number, "local", T0, 1.0, "fail", "", 1, samples)
+        kept = evidence.keep(it, home)
+        assert kept == {
+            "frontends.route[support:/]": [
+                f"evidence/{number}/frontends.route_support/screenshot.png"
+            ]
+        }
+        assert (home / kept["frontends.route[support:/]"][0]).read_bytes() == png()
+    evidence.prune(home, keep_last=2)
+    assert sorted(p.name for p in (home / "evidence").iterdir()) == ["2", "3"]

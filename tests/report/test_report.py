@@ -57,14 +57,24 @@ def test_history_records_become_allure_results() -> None:
 
 
 def test_the_history_report_shows_the_failed_check_in_chromium(tmp_path: Path) -> None:
+    from tests.monitor.test_iteration import png
+
+    # The monitor kept the failure's screenshot beside its history (verify/monitor/evidence.py).
+    shot = tmp_path / "evidence" / "2" / "alarms.none_firing" / "screenshot.png"
+    shot.parent.mkdir(parents=True)
+    shot.write_bytes(png())
+    records = json.loads(json.dumps(HISTORY))
+    records[1]["checks"][1]["attachments"] = ["evidence/2/alarms.none_firing/screenshot.png"]
     history = tmp_path / "history.jsonl"
-    history.write_text("".join(json.dumps(r) + "\n" for r in HISTORY))
+    history.write_text("".join(json.dumps(r) + "\n" for r in records))
     out = tmp_path / "report"
     done = verify_report(f"--history={history}", f"--output={out}", "--name=verify prod")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(out / "index.html")
     failed = result_id(out, "alarms.none_firing")
     assert failed["status"] == "failed"
+    pngs = list((out / "data" / "attachments").glob("*.png"))
+    assert len(pngs) == 1 and pngs[0].read_bytes() == png()
     with served(out) as url, chromium() as page:
         page.goto(url, wait_until="networkidle")
         page.get_by_text("verify prod").first.wait_for()  # the app renders after its data loads

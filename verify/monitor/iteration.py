@@ -34,6 +34,7 @@ class Sample:
     status: str  # passed | failed | error | skipped
     duration_ms: float
     message: str = ""
+    artifacts: tuple[str, ...] = ()  # files a failure left (a screenshot, a trace)
 
     @property
     def passed(self) -> bool:
@@ -200,6 +201,7 @@ def read_verdict(
             status=str(c.get("status")),
             duration_ms=1000.0 * float(c.get("duration_s") or 0.0),
             message=str(c.get("message") or ""),
+            artifacts=artifact_paths(c.get("evidence")),
         )
         for c in verdict.get("checks", [])
         if isinstance(c, dict)
@@ -210,3 +212,17 @@ def read_verdict(
     return Iteration(
         number, env, started_at, duration, outcome, str(verdict.get("reason") or ""), code, samples
     )
+
+
+ARTIFACT_KINDS = ("screenshot:", "trace:")
+
+
+def artifact_paths(evidence: Any) -> tuple[str, ...]:
+    """The files named by `screenshot: PATH (how)` / `trace: PATH (how)` evidence lines."""
+    if not isinstance(evidence, list):
+        return ()
+    paths = []
+    for line in evidence:
+        if isinstance(line, str) and line.startswith(ARTIFACT_KINDS):
+            paths.append(line.split(": ", 1)[1].split(" (", 1)[0])
+    return tuple(paths)

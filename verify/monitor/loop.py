@@ -12,7 +12,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from verify.monitor import history
+from verify.monitor import evidence, history
 from verify.monitor.alerts import AlertState
 from verify.monitor.iteration import (
     PERMANENT_EXIT_CODES,
@@ -161,6 +161,10 @@ class Monitor:
             environ=environ,
         )
         record: dict[str, Any] = iteration.to_json()
+        kept = evidence.keep(iteration, self.home)
+        for check in record["checks"]:
+            if check["id"] in kept:
+                check["attachments"] = kept[check["id"]]  # relative to the history's directory
         record["metrics"] = self._publish(iteration)
         record["alerts"] = self._alert(iteration)
         history.append(self.history_file, record)

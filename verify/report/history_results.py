@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -27,14 +28,17 @@ def write(history_file: Path, results: Path, last: int | None = None) -> int:
     results.mkdir(parents=True, exist_ok=True)
     count = 0
     for record in records:
-        for result in results_of(record):
+        for result in results_of(record, history_file.parent, results):
             path = results / f"{result['uuid']}-result.json"
             path.write_text(REDACT(json.dumps(result)), encoding="utf-8")
             count += 1
     return count
 
 
-def results_of(record: dict[str, Any]) -> list[dict[str, Any]]:
+def results_of(
+    record: dict[str, Any], home: Path | None = None, into: Path | None = None
+) -> list[dict[str, Any]]:
+    """Allure results of one history record; its kept evidence is attached when still there."""
     env = str(record.get("env") or "?")
     number = record.get("iteration")
     try:
@@ -61,6 +65,7 @@ def results_of(record: dict[str, Any]) -> list[dict[str, Any]]:
                 "statusDetails": {"message": str(check.get("message") or "")},
                 "start": offset,
                 "stop": offset + duration,
+                "attachments": attach(check.get("attachments"), home, into),
                 "labels": [
                     {"name": "parentSuite", "value": f"monitor {env}"},
                     {"name": "suite", "value": check_id.split(".", 1)[0]},
@@ -70,3 +75,27 @@ def results_of(record: dict[str, Any]) -> list[dict[str, Any]]:
         )
         offset += duration
     return results
+
+
+MIME = {".png": "image/png", ".zip": "application/zip"}
+
+
+def attach(paths: Any, home: Path | None, into: Path | None) -> list[dict[str, str]]:
+    """Copy kept evidence (paths relative to the history's directory) in as Allure attachments."""
+    if not isinstance(paths, list) or home is None or into is None:
+        return []
+    attachments = []
+    for relative in paths:
+        source = (home / str(relative)).resolve()
+        if home.resolve() not in source.parents or not source.is_file():
+            continue  # pruned, or a path that leads out of the monitor's directory
+        name = f"{uuid.uuid4()}-attachment{source.suffix}"
+        shutil.copy2(source, into / name)
+        attachments.append(
+            {
+                "name": source.stem,
+                "source": name,
+                "type": MIME.get(source.suffix, "application/octet-stream"),
+            }
+        )
+    return attachments
