@@ -99,3 +99,12 @@ def test_an_iteration_that_could_not_observe_alerts_as_itself() -> None:
         for event in events:
             state.delivered(event)
     assert kinds == [("alert", ITERATION_CHECK, "error")]
+
+
+def test_an_iteration_that_ran_no_check_alerts_as_itself() -> None:
+    state = AlertState()
+    empty = Iteration(1, "local", T0, 1.0, "error", "zero gating checks", 5)  # a final verdict
+    events = []
+    for _ in range(3):
+        events += state.update(empty, 3)
+    assert [(e.kind, e.check) for e in events] == [("alert", ITERATION_CHECK)]

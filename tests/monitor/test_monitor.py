@@ -291,3 +291,14 @@ def test_alerts_and_recoveries_reach_an_sns_topic(
     assert mon.run("--once").returncode == 0
     assert [(e["event"], e["check"]) for e in published()] == [("recovery", "alarms.none_firing")]
     assert hook.bodies == []  # no webhook configured here
+
+
+def test_a_selection_that_matches_nothing_stops_at_once_with_pytests_code(
+    monitor: Callable[[str], Monitor],
+) -> None:
+    mon = monitor("off")
+    done = mon.run("-m", "nonsense")  # no --iterations: it would run forever
+    assert done.returncode == 5, done.stderr
+    assert "the selection cannot run (pytest exit 5); stopping" in done.stderr
+    (record,) = mon.history
+    assert record["verdict"] == "error" and record["success_percent"] == 0.0

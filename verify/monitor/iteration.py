@@ -58,7 +58,8 @@ class Iteration:
     @property
     def alert_samples(self) -> tuple[Sample, ...]:
         """The samples alerting follows, plus whether the iteration itself could observe."""
-        status = "passed" if self.finished else "error"
+        # Observing nothing (no verdict, or a verdict without one check that ran) is a failure.
+        status = "passed" if self.finished and self.gating else "error"
         itself = Sample(ITERATION_CHECK, status, 1000.0 * self.duration_s, self.reason)
         return (*self.samples, itself)
 

@@ -119,7 +119,7 @@ class Monitor:
                 iteration = self.iterate(environ)
                 done += 1
                 code = EXIT.get(iteration.verdict, 6)
-                if iteration.exit_code in PERMANENT_EXIT_CODES and not iteration.finished:
+                if iteration.exit_code in PERMANENT_EXIT_CODES:
                     say(f"the selection cannot run (pytest exit {iteration.exit_code}); stopping")
                     return iteration.exit_code
                 if self.stop.requested:
