@@ -302,3 +302,18 @@ def test_a_selection_that_matches_nothing_stops_at_once_with_pytests_code(
     assert "the selection cannot run (pytest exit 5); stopping" in done.stderr
     (record,) = mon.history
     assert record["verdict"] == "error" and record["success_percent"] == 0.0
+
+
+def test_aws_refusing_everything_is_error_and_metrics_failure_does_not_stop_it(
+    monitor: Callable[[str], Monitor], broken: Callable[[str], None]
+) -> None:
+    mon = monitor("put_metric_data")
+    broken("aws-access-denied")  # every AWS call, PutMetricData included, answers AccessDenied
+    done = mon.run("--iterations=2")
+    assert done.returncode == 6, done.stderr  # ERROR: could not observe, never PASS
+    records = mon.history
+    assert [r["verdict"] for r in records] == ["error", "error"]  # it went on after the first
+    assert all(r["metrics"].startswith("error: ") for r in records)
+    assert "AccessDenied" in records[0]["metrics"]
+    assert "metrics not published" in done.stderr
+    assert "Traceback" not in done.stderr
