@@ -76,3 +76,33 @@ def test_plain_http_to_another_host_is_refused(
     env, aws = environment(tmp_path, 'monitor = { alerts = { webhook = "env:VERIFY_TEST_HOOK" } }')
     with pytest.raises(DeliveryError, match="plain http:// to another host"):
         send(EVENT, env, aws)  # type: ignore[arg-type]
+
+
+def test_overlapping_runs_take_turns_on_the_alert_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+    import threading
+    from datetime import UTC, datetime
+
+    from verify.monitor.iteration import Iteration, Sample
+    from verify.monitor.loop import Monitor, Options
+
+    env, aws = environment(tmp_path, "monitor = { alert_after = 1 }")
+    options = Options(env="prod", environments=tmp_path / "environments.toml")
+    options.reports_dir = tmp_path / "reports"
+    mon = Monitor(options, env, aws)  # type: ignore[arg-type]
+    failing = Iteration(
+        1, "prod", datetime.now(UTC), 1.0, "fail", "", 1, (Sample("api.health", "failed", 1.0),)
+    )
+    mon.home.mkdir(parents=True)
+    results: list[list[dict[str, object]]] = []
+    with (mon.home / "state.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another run is folding its iteration in
+        worker = threading.Thread(target=lambda: results.append(mon._alert(failing)))
+        worker.start()
+        worker.join(0.5)
+        assert worker.is_alive() and not results  # it waits its turn
+    worker.join(10)
+    assert [e["event"] for e in results[0]] == ["alert"]
+    assert [e["event"] for e in mon._alert(failing)] == []  # the state it saved says: alerted

@@ -198,22 +198,28 @@ class Monitor:
         return "off"
 
     def _alert(self, iteration: Iteration) -> list[dict[str, Any]]:
+        import fcntl
+
         from verify.monitor.notify import DeliveryError, send
 
-        state = AlertState.load(self.state_file)
-        sent: list[dict[str, Any]] = []
-        for event in state.update(iteration, self.alert_after):
-            say(event.text())
-            try:
-                channels = send(event, self.env, self.aws)
-            except DeliveryError as exc:
-                # Not marked as delivered: the next failing iteration tries again.
-                say(f"alert not delivered ({exc}); retrying next iteration")
-                sent.append({**event.to_json(), "delivered": False, "problem": str(exc)})
-                continue
-            state.delivered(event)
-            sent.append({**event.to_json(), "delivered": True, "channels": channels})
-        state.save(self.state_file)
+        self.home.mkdir(parents=True, exist_ok=True)
+        # Two --once runs that overlap (a slow task and the next period's) must not both alert.
+        with (self.home / "state.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            state = AlertState.load(self.state_file)
+            sent: list[dict[str, Any]] = []
+            for event in state.update(iteration, self.alert_after):
+                say(event.text())
+                try:
+                    channels = send(event, self.env, self.aws)
+                except DeliveryError as exc:
+                    # Not marked as delivered: the next failing iteration tries again.
+                    say(f"alert not delivered ({exc}); retrying next iteration")
+                    sent.append({**event.to_json(), "delivered": False, "problem": str(exc)})
+                    continue
+                state.delivered(event)
+                sent.append({**event.to_json(), "delivered": True, "channels": channels})
+            state.save(self.state_file)
         return sent
 
 
