@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Tests run on 2 workers by default; `make test PYTEST_ARGS=...` to narrow or widen.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install demo demo-down test lint typecheck bench clean system-deps bench-frontends
+.PHONY: checkov install demo demo-down test lint typecheck bench clean system-deps bench-frontends bench-monitor
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "python3 is required" >&2; exit 1; }
@@ -17,6 +17,16 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 install: $(STAMP)
+
+# checkov (the terraform module's test) in its own venv: it pins boto3, botocore and packaging
+# below ours and installs its own `hcl2` module, so it cannot share .venv.
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check 'checkov>=3.2,<4'
+	@touch $@
+
+checkov: $(CHECKOV_VENV)/.installed
 
 # Starts the sandbox (or reuses it), runs the smoke suite against it, and leaves it up so you
 # can break it: `verify sandbox break ecs-under-replicated`, rerun, `verify sandbox heal`.
@@ -41,7 +51,7 @@ lint: install
 	$(BIN)/ruff check verify tests bench
 	$(BIN)/mypy
 
-test: install lint system-deps
+test: install lint system-deps checkov
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install
@@ -67,5 +77,9 @@ system-deps:
 bench-frontends: install system-deps
 	$(BIN)/python bench/frontends.py
 
+# About an hour: `verify monitor` RSS and CPU over 1,000 iterations (BENCH_ARGS=--iterations 200).
+bench-monitor: install
+	$(BIN)/python bench/monitor.py $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) reports/*.json reports/*.xml .sandbox
+	rm -rf $(VENV) $(CHECKOV_VENV) reports/*.json reports/*.xml .sandbox

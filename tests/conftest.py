@@ -129,6 +129,22 @@ def subprocess_command(
     return command, environ
 
 
+def verify_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = REPO, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`verify ARGS...` in a subprocess, without the caller's VERIFY_* variables unless given."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("VERIFY_")}
+    environ.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "verify.cli", *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def finished(reports: Path, code: int, stdout: str, stderr: str) -> VerifyRun:
     verdict_file = reports / "verdict.json"
     verdict = json.loads(verdict_file.read_text()) if verdict_file.exists() else None

@@ -6,6 +6,7 @@ import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -111,8 +112,8 @@ def run(
     sys.exit(int(pytest.main([*args, *pytest_args])))
 
 
-@main.command()
-@click.option(
+# `--environments FILE` of the commands that only read the file (no pytest run).
+environments_path = click.option(
     "--environments",
     "path",
     envvar="VERIFY_ENVIRONMENTS",
@@ -120,6 +121,10 @@ def run(
     show_default=True,
     help="Environments file [$VERIFY_ENVIRONMENTS].",
 )
+
+
+@main.command()
+@environments_path
 def envs(path: str) -> None:
     """List environments and what each configures."""
     from verify.config import environment_names, load
@@ -151,6 +156,76 @@ def components() -> None:
             click.echo(f"  {name}")
 
 
+@main.command("iam-policy")
+@click.option(
+    "--env", "env_name", envvar="VERIFY_ENV", required=True, help="Environment [$VERIFY_ENV]."
+)
+@environments_path
+@click.option(
+    "-m", "markexpr", default="smoke or deep or synthetic", show_default=True, help="Which checks."
+)
+@click.option("--monitor", is_flag=True, help="Add what `verify monitor` itself calls.")
+@click.option("--rollback", is_flag=True, help="Print the rollback hooks' role's policy instead.")
+def iam_policy(env_name: str, path: str, markexpr: str, monitor: bool, rollback: bool) -> None:
+    """Print the least-privilege IAM policy (JSON) of the selected checks of ENV."""
+    import json
+
+    from verify import iam
+    from verify.config import load
+    from verify.registry import RegistryError, discover
+
+    try:
+        registry = discover()
+        env = load(Path(path), env_name, registry)
+    except (ConfigError, RegistryError) as exc:
+        raise click.ClickException(str(exc)) from None
+    account_id = None
+    if env.spec.sandbox:
+        env, account_id = _sandbox_resolved(env)
+    if rollback:
+        grants = iam.rollback_grants(env, iam.Scope.of(env, account_id))
+        if not grants:
+            raise click.ClickException(
+                "no rollback hook declares its IAM grants (providers plug in under the "
+                f"{iam.ROLLBACK_ENTRY_POINT!r} entry point)"
+            )
+        document = iam.document(grants)
+    else:
+        scope = iam.Scope.of(env, account_id)
+        grants = iam.grants_of(iam.selected(registry, env, markexpr), env, scope)
+        if monitor:
+            grants += iam.monitor_grants(env, scope)
+        document = iam.document(grants)
+    click.echo(json.dumps(document, indent=2))
+
+
+def _sandbox_resolved(env: Any) -> tuple[Any, str | None]:
+    """A sandbox environment's `sandbox:` names and account, from the running sandbox."""
+    try:
+        from verify import sandbox
+    except ImportError:
+        raise click.ClickException(
+            "the sandbox needs its extra: pip install 'verify[sandbox]'"
+        ) from None
+    state = sandbox.load_state(sandbox.sandbox_dir())
+    if state is None:
+        raise click.ClickException(
+            f"env {env.name} names sandbox resources: start it first (verify sandbox up)"
+        )
+    try:
+        return env.resolve_sandbox(state.endpoints), state.account_id
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _mount_monitor() -> None:
+    from verify.monitor.command import monitor
+    from verify.report.command import report
+
+    main.add_command(monitor)
+    main.add_command(report)
+
+
 def _mount_sandbox() -> None:
     try:
         from verify.sandbox.cli import sandbox
@@ -165,6 +240,7 @@ def _mount_sandbox() -> None:
     main.add_command(sandbox)
 
 
+_mount_monitor()
 _mount_sandbox()
 
 if __name__ == "__main__":  # pragma: no cover

@@ -138,6 +138,24 @@ class Waiver(Table):
     covers: list[Literal["fail", "error"]] = Field(["fail"], min_length=1)
 
 
+class MonitorAlerts(Table):
+    """Where `verify monitor` sends alerts and recoveries (none: stderr only)."""
+
+    sns_topic_arn: str | None = Field(
+        None, pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"
+    )
+    webhook: SecretRef | None = None  # a webhook URL is a credential: a reference, never literal
+
+
+class MonitorConfig(Table):
+    """`verify monitor`: how results are published and when a failing check alerts."""
+
+    metrics: Literal["emf", "put_metric_data", "off"] = "emf"  # EMF: JSON lines on stdout
+    namespace: str = Field("Mobilytics/Verify", pattern=r"^[A-Za-z0-9._/#:-]{1,255}$")
+    alert_after: int = Field(3, ge=1, le=1000)  # consecutive failures before one alert
+    alerts: MonitorAlerts = MonitorAlerts()
+
+
 class CoreSpec(Table):
     """The keys of an environment that belong to the run rather than to a component."""
 
@@ -150,6 +168,7 @@ class CoreSpec(Table):
     severity: dict[str, Literal["critical", "warning"]] = {}
     rollback: RollbackConfig = Field(default_factory=lambda: _rollback_default())
     waivers: list[Waiver] = []
+    monitor: MonitorConfig = MonitorConfig()
 
 
 class Defaults(Table):

@@ -13,7 +13,9 @@ by a `verify.components` entry point or returned from the `pytest_verify_compone
 - `params`: check parameters taken from the table (`ecs_service` -> the configured services);
 - `checks`: the module holding its checks; every check in it reports as `<name>.<check>`;
 - `applies`: per check (`replication_lag`), a function of the table answering why the table gives
-  that check nothing to look at (no replica configured), or None; such a check is skipped.
+  that check nothing to look at (no replica configured), or None; such a check is skipped;
+- `iam`: a function of the table and the environment's ARNs returning the IAM grants its probes
+  need, scoped to the resources the table names (`verify iam-policy`, see verify/iam.py).
 
 Nothing else in the plugin, the config loader, the scheduler or the verdict names a component.
 """
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from verify.context import ProbeContext
+    from verify.iam import Grant, Scope
 
 ENTRY_POINT_GROUP = "verify.components"
 # Keys of an environment's table that belong to the run, not to a component.
@@ -110,6 +113,7 @@ class Component:
     release: ReleaseSource | None = None
     summary: str = ""
     applies: Mapping[str, Callable[[Any], str | None]] = field(default_factory=dict)
+    iam: Callable[[Any, Scope], Sequence[Grant]] | None = None
 
     @cached_property
     def checks_file(self) -> Path:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import gzip
 import socket
 import struct
-import threading
 import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 LIMIT_S = 30.0  # no behaviour outlives this
 TRICKLE_EVERY_S = 0.5
@@ -101,16 +100,11 @@ class Hostile(BaseHTTPRequestHandler):
 @contextmanager
 def hostile_server(with_bomb: bool = False) -> Iterator[str]:
     """`http://127.0.0.1:PORT` of a hostile server, stopped on exit."""
+    from tests.support.servers import serving
+
     handler = type("HostileHandler", (Hostile,), {"bomb_body": bomb() if with_bomb else b""})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(handler) as url:
+        yield url
 
 
 def free_port() -> int:

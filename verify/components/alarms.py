@@ -11,6 +11,7 @@ from verify.registry import Component, Probe, View
 
 if TYPE_CHECKING:
     from verify.context import ProbeContext
+    from verify.iam import Grant, Scope
     from verify.probes.aws.cloudwatch import Alarm
 
 
@@ -27,6 +28,13 @@ def observe_alarms(ctx: ProbeContext) -> list[Alarm]:
     return cloudwatch.observe_alarms(ctx.aws("cloudwatch"), table.prefix)
 
 
+def iam(table: AlarmsConfig, scope: Scope) -> list[Grant]:
+    """DescribeAlarms by name prefix: IAM cannot narrow a prefix listing to the prefix's ARNs."""
+    from verify.iam import Grant
+
+    return [Grant(("cloudwatch:DescribeAlarms",), why="Alarms")]
+
+
 COMPONENT = Component(
     name="alarms",
     table=AlarmsConfig,
@@ -34,4 +42,5 @@ COMPONENT = Component(
     probes=(Probe("alarms", observe_alarms),),
     views=(View("alarms", "alarms"),),
     summary="no CloudWatch alarm with the prefix in ALARM",
+    iam=iam,
 )

@@ -11,6 +11,7 @@ from verify.registry import Component, Probe, View
 
 if TYPE_CHECKING:
     from verify.context import ProbeContext
+    from verify.iam import Grant, Scope
     from verify.probes.http import HttpObservation
 
 
@@ -68,6 +69,13 @@ def observe_version(ctx: ProbeContext) -> HttpObservation:
     return _get(ctx, api.version_path)
 
 
+def iam(table: ApiConfig, scope: Scope) -> list[Grant]:
+    """Only the bearer token's secret, when one is configured."""
+    from verify.iam import secret_grants
+
+    return secret_grants([table.auth_token], scope, "ApiToken")
+
+
 COMPONENT = Component(
     name="api",
     table=ApiConfig,
@@ -76,4 +84,5 @@ COMPONENT = Component(
     probes=(Probe("api.health", observe_health), Probe("api.version", observe_version)),
     views=(View("api_health", "api.health"), View("api_version", "api.version")),
     summary="GET /health and /version: status, body, latency, release",
+    iam=iam,
 )

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from verify.context import ProbeContext
+    from verify.iam import Grant, Scope
     from verify.probes.migrations import MigrationsObservation
     from verify.probes.postgres import PrimaryObservation, ReplicaObservation, Session
     from verify.probes.replication import ReplicaLag
@@ -175,6 +176,17 @@ def _no_replica(table: DbConfig) -> str | None:
     return None if table.replicas else "db.replicas lists no replica"
 
 
+def iam(table: DbConfig, scope: Scope) -> list[Grant]:
+    """The monitoring role's URLs; RDS's ReplicaLag metric only for `lag = "cloudwatch"`."""
+    from verify.iam import Grant, secret_grants
+
+    urls = [table.url, *(r.url for r in table.replicas.values())]
+    grants = secret_grants(urls, scope, "DbUrls")
+    if any(r.lag == "cloudwatch" for r in table.replicas.values()):
+        grants.append(Grant(("cloudwatch:GetMetricData",), why="DbReplicaLag"))
+    return grants
+
+
 COMPONENT = Component(
     name="db",
     table=DbConfig,
@@ -195,4 +207,5 @@ COMPONENT = Component(
     params={"db_replica_name": lambda table: list(table.replicas)},
     applies={"replication_lag": _no_replica, "replica_readable": _no_replica},
     summary="connect within budget, replicas streaming and readable, migrations applied",
+    iam=iam,
 )

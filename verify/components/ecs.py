@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from verify.context import ProbeContext
+    from verify.iam import Grant, Scope
     from verify.probes.aws.ecs import ClusterObservation, Service
 
 
@@ -117,6 +118,31 @@ def discover_release(observation: ClusterObservation, table: EcsConfig) -> tuple
     return tag, f"image tag of {name} {arn.rsplit('/', 1)[-1]} container {container}"
 
 
+def iam(table: EcsConfig, scope: Scope) -> list[Grant]:
+    """The configured services and the cluster's tasks; task definitions cannot be scoped."""
+    from verify.iam import Grant
+
+    cluster = (
+        table.cluster.rsplit("/", 1)[-1] if table.cluster.startswith("arn:") else table.cluster
+    )
+    services = tuple(
+        name if name.startswith("arn:") else scope.arn("ecs", f"service/{cluster}/{name}")
+        for name in sorted(table.services)
+    )
+    grants = [
+        Grant(("ecs:DescribeServices",), services, why="EcsServices"),
+        Grant(("ecs:DescribeTasks",), (scope.arn("ecs", f"task/{cluster}/*"),), why="EcsTasks"),
+        Grant(
+            ("ecs:ListTasks",),
+            condition={"ArnEquals": {"ecs:cluster": scope.arn("ecs", f"cluster/{cluster}")}},
+            why="EcsListTasks",
+        ),
+    ]
+    if not scope.release_known:  # the release is discovered from the running task definition
+        grants.append(Grant(("ecs:DescribeTaskDefinition",), why="EcsTaskDefinitions"))
+    return grants
+
+
 COMPONENT = Component(
     name="ecs",
     table=EcsConfig,
@@ -131,4 +157,5 @@ COMPONENT = Component(
     params={"ecs_service_name": lambda table: list(table.services)},
     release=ReleaseSource("ecs.cluster", discover_release),
     summary="services stable, tasks healthy and spread, the release running, no crash loop",
+    iam=iam,
 )

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import httpx
 
     from verify.context import ProbeContext
+    from verify.iam import Grant, Scope
     from verify.probes.aws.cloudfront import Distribution
     from verify.probes.browser import BrowserHandle, RouteRun
     from verify.probes.frontend_http import Page, Redirect, SurfaceAssets, SurfacePages
@@ -333,6 +334,22 @@ def _routes(table: FrontendsConfig, ssr: bool) -> list[str]:
 
 
 SURFACE = ("frontend_surface",)
+
+
+def iam(table: FrontendsConfig, scope: Scope) -> list[Grant]:
+    """Distributions are listed (unscoped); invalidations read per configured distribution."""
+    from verify.iam import Grant
+
+    ids = sorted({s.distribution_id for s in table.root.values() if s.distribution_id})
+    if not ids:
+        return []
+    dists = tuple(scope.arn("cloudfront", f"distribution/{i}", regional=False) for i in ids)
+    return [
+        Grant(("cloudfront:ListDistributions",), why="CdnDistributions"),
+        Grant(("cloudfront:ListInvalidations",), dists, why="CdnInvalidations"),
+    ]
+
+
 COMPONENT = Component(
     name="frontends",
     table=FrontendsConfig,
@@ -377,4 +394,5 @@ COMPONENT = Component(
         "frontend_ssr_route": lambda table: _routes(table, ssr=True),
     },
     summary="CloudFront deployed, routes render in Chromium, SSR, one build id, assets resolve, TLS",
+    iam=iam,
 )

@@ -12,6 +12,7 @@ from verify.registry import Component, Probe, View
 
 if TYPE_CHECKING:
     from verify.context import ProbeContext
+    from verify.iam import Grant, Scope
     from verify.probes.aws.rds import AutomatedBackup, InstancesObservation
 
 # RDS DB instance identifiers: a letter, then letters, digits and single hyphens, 63 at most.
@@ -66,6 +67,17 @@ def observe_backups(ctx: ProbeContext) -> list[AutomatedBackup]:
     return rds.observe_automated_backups(ctx.aws("rds"), table.instance)
 
 
+def iam(table: RdsConfig, scope: Scope) -> list[Grant]:
+    """The primary's and replicas' records; automated backups have their own, unknown ARNs."""
+    from verify.iam import Grant
+
+    instances = tuple(scope.arn("rds", f"db:{i}") for i in [table.instance, *table.replicas])
+    return [
+        Grant(("rds:DescribeDBInstances",), instances, why="RdsInstances"),
+        Grant(("rds:DescribeDBInstanceAutomatedBackups",), why="RdsBackups"),
+    ]
+
+
 COMPONENT = Component(
     name="rds",
     table=RdsConfig,
@@ -79,4 +91,5 @@ COMPONENT = Component(
         ),
     },
     summary="primary and replicas available, replicas attached, PITR fresh, backups, Multi-AZ, encryption",
+    iam=iam,
 )

@@ -15,6 +15,7 @@ from verify.registry import Component, Probe, View
 
 if TYPE_CHECKING:
     from verify.context import ProbeContext
+    from verify.iam import Grant, Scope
     from verify.probes.redisconn import RedisHandle
     from verify.probes.redisinfo import RedisObservation
 
@@ -94,6 +95,13 @@ def observe_server(ctx: ProbeContext) -> RedisObservation:
     return redisinfo.observe(handle(ctx), ctx.timeout(ctx.thresholds.redis_timeout_s))
 
 
+def iam(table: RedisConfig, scope: Scope) -> list[Grant]:
+    """Only the AUTH password's secret."""
+    from verify.iam import secret_grants
+
+    return secret_grants([table.auth], scope, "RedisAuth")
+
+
 COMPONENT = Component(
     name="redis",
     table=RedisConfig,
@@ -102,4 +110,5 @@ COMPONENT = Component(
     probes=(Probe("redis.server", observe_server),),
     views=(View("redis_server", "redis.server"),),
     summary="Redis reachable over TLS with AUTH, primary, memory within maxmemory, no eviction",
+    iam=iam,
 )

@@ -11,6 +11,7 @@ from verify.registry import Component, Probe, View
 
 if TYPE_CHECKING:
     from verify.context import ProbeContext
+    from verify.iam import Grant, Scope
     from verify.probes.aws.secrets import SecretPresence
 
 
@@ -39,6 +40,20 @@ def observe_secrets(ctx: ProbeContext) -> list[SecretPresence]:
         return found + (listed.result() if listed else [])
 
 
+def iam(table: SecretsConfig, scope: Scope) -> list[Grant]:
+    """DescribeSecret on each required secret (never its value); SSM's listing is unscoped."""
+    from verify.iam import Grant, secret_arn
+
+    names = [n.removeprefix("secretsmanager:") for n in table.required if not n.startswith("ssm:")]
+    grants = []
+    if names:
+        described = tuple(sorted({secret_arn(name, scope) for name in names}))
+        grants.append(Grant(("secretsmanager:DescribeSecret",), described, why="SecretsPresent"))
+    if any(n.startswith("ssm:") for n in table.required):
+        grants.append(Grant(("ssm:DescribeParameters",), why="ParametersPresent"))
+    return grants
+
+
 COMPONENT = Component(
     name="secrets",
     table=SecretsConfig,
@@ -46,4 +61,5 @@ COMPONENT = Component(
     probes=(Probe("secrets", observe_secrets),),
     views=(View("secret_presence", "secrets"),),
     summary="every required secret exists with a current value",
+    iam=iam,
 )

@@ -1,0 +1,1 @@
+"""`verify monitor`: the synthetic selection on an interval, metrics, alerts, history."""
