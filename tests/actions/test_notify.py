@@ -179,7 +179,10 @@ def test_webhook_refused_is_a_failed_hook(inbox: Any, monkeypatch: pytest.Monkey
 
     result = run_one(hook, context(env_with([]), "pass", OneClient(None)))
 
-    assert result.status == "failed" and result.message == "webhook answered HTTP 500"
+    assert (
+        result.status == "failed"
+        and result.message == "webhook (env:VERIFY_TEST_WEBHOOK) answered HTTP 500"
+    )
     assert result.manual and result.manual.startswith("tell the channel by hand")
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.monitor.webhook import webhook_receiver
+from verify.deliver import DeliveryError
 from verify.monitor.alerts import Event
-from verify.monitor.notify import DeliveryError, send
+from verify.monitor.notify import send
 
 EVENT = Event("alert", "prod", "api.health", "failed", 3, "2026-12-06T03:00:00+00:00", "503")
 

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from verify.deliver import aws_error as aws_error  # the hooks' one-line AWS errors
+
 if TYPE_CHECKING:
     from verify.clients import AwsClients
     from verify.config import EnvConfig
@@ -63,15 +65,6 @@ class HookContext:
     def sleep(self, seconds: float) -> None:
         """Sleep up to `seconds`, never past the hook's deadline."""
         time.sleep(max(min(seconds, self.left()), 0.0))
-
-
-def aws_error(exc: BaseException) -> str:
-    """A botocore error in one line: the code and message AWS gave."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        error = response.get("Error", {})
-        return f"{error.get('Code', type(exc).__name__)}: {error.get('Message', '')}".strip()
-    return f"{type(exc).__name__}: {exc}"
 
 
 @dataclass(frozen=True)

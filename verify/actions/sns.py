@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
-from verify.actions.base import Done, HookContext, HookError, aws_error
+from verify.actions.base import Done, HookContext, HookError
 from verify.actions.webhook import payload
 
 if TYPE_CHECKING:
@@ -13,17 +12,13 @@ if TYPE_CHECKING:
 
 
 def publish(hook: SnsHook, ctx: HookContext) -> Done:
-    from botocore.exceptions import BotoCoreError, ClientError
+    from verify.deliver import DeliveryError, publish_sns
 
     if ctx.dry_run:
         return Done(f"would publish the {ctx.outcome} summary to {hook.topic_arn}")
-    subject = f"verify {ctx.env.name}: {ctx.outcome.upper()}"[:100]
+    subject = f"verify {ctx.env.name}: {ctx.outcome.upper()}"
     try:
-        answer = ctx.aws.client("sns").publish(
-            TopicArn=hook.topic_arn, Subject=subject, Message=json.dumps(payload(ctx))
-        )
-    except (ClientError, BotoCoreError) as exc:
-        raise HookError(
-            f"SNS {hook.topic_arn}: {aws_error(exc)}", f"tell the on-call by hand: {ctx.summary}"
-        ) from None
-    return Done(f"published to {hook.topic_arn} ({answer['MessageId']})", True)
+        message_id = publish_sns(hook.topic_arn, subject, payload(ctx), ctx.aws)
+    except DeliveryError as exc:
+        raise HookError(str(exc), f"tell the on-call by hand: {ctx.summary}") from None
+    return Done(f"published to {hook.topic_arn} ({message_id})", True)

@@ -200,7 +200,8 @@ class Monitor:
     def _alert(self, iteration: Iteration) -> list[dict[str, Any]]:
         import fcntl
 
-        from verify.monitor.notify import DeliveryError, send
+        from verify.deliver import DeliveryError
+        from verify.monitor.notify import send
 
         self.home.mkdir(parents=True, exist_ok=True)
         # Two --once runs that overlap (a slow task and the next period's) must not both alert.
