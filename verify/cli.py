@@ -186,7 +186,8 @@ def iam_policy(env_name: str, path: str, markexpr: str, monitor: bool, rollback:
         grants = iam.rollback_grants(env, iam.Scope.of(env, account_id))
         if not grants:
             raise click.ClickException(
-                "no rollback hook declares its IAM grants (providers plug in under the "
+                f"environment {env_name} has no rollback hooks that call AWS "
+                f"(rollback.hooks; a team's own hooks declare theirs under the "
                 f"{iam.ROLLBACK_ENTRY_POINT!r} entry point)"
             )
         document = iam.document(grants)

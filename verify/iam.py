@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from verify.registry import Component, Registry
 
 POLICY_VERSION = "2012-10-17"
-# Issue 12's rollback hooks (or a team's) declare their role's grants here: a function of
-# (EnvConfig, Scope) returning Grants, named under this entry point group.
+# A team's own rollback hooks declare their role's grants here: a function of (EnvConfig, Scope)
+# returning Grants, named under this entry point group (the built-in hooks: verify.actions.grants).
 ROLLBACK_ENTRY_POINT = "verify.rollback_iam"
 
 
@@ -154,8 +154,11 @@ def monitor_grants(env: EnvConfig, scope: Scope) -> list[Grant]:
 
 
 def rollback_grants(env: EnvConfig, scope: Scope) -> list[Grant]:
-    """The rollback hooks' role: whatever the installed rollback providers declare."""
-    grants: list[Grant] = []
+    """The rollback hooks' role: the configured hooks' grants, plus installed providers' (a
+    team's own hooks)."""
+    from verify.actions.grants import hook_grants
+
+    grants = hook_grants(env, scope)
     for entry in importlib.metadata.entry_points(group=ROLLBACK_ENTRY_POINT):
         provider = entry.load()
         grants.extend(provider(env, scope))

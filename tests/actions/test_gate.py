@@ -39,8 +39,14 @@ def deployed(sandbox_dir: Path) -> Iterator[Callable[..., Any]]:
     deploy.reset(sandbox_dir)
 
 
-def gate(tmp_path: Path, sandbox_dir: Path, table: str, *args: str) -> VerifyRun:
-    env = {"VERIFY_SANDBOX_DIR": str(sandbox_dir)}
+def gate(
+    tmp_path: Path,
+    sandbox_dir: Path,
+    table: str,
+    *args: str,
+    extra_env: dict[str, str] | None = None,
+) -> VerifyRun:
+    env = {"VERIFY_SANDBOX_DIR": str(sandbox_dir), **(extra_env or {})}
     tmp_path.mkdir(parents=True, exist_ok=True)
     return run_with_environments(tmp_path, with_rollback(table), *CORE_ONLY, *args, env=env)
 
@@ -198,3 +204,76 @@ def test_rollback_off_runs_nothing(
 
     assert run.outcome == "fail"
     assert run.verdict["rollback"] == {"mode": "off", "triggered": False, "hooks": []}  # type: ignore[index]
+
+
+# Granted to the hooks but not exercised by the sandbox, each for a reason the sandbox cannot show.
+HOOKS_UNEXERCISED = {
+    "cloudfront:GetInvalidation": "moto completes an invalidation when it is created: no polling",
+}
+
+
+# The IAM action and resources of each call the hooks make (S3's object-version read and version
+# listing have actions of their own).
+def action_and_resources(call: dict[str, Any], state: Any) -> tuple[str, list[str], dict[str, str]]:
+    service, op, p = call["service"], call["operation"], call["params"]
+    if service == "ecs":
+        if op in ("DescribeServices", "UpdateService"):
+            names = p["services"] if op == "DescribeServices" else [p["service"]]
+            prefix = f"arn:aws:ecs:{state.region}:{state.account_id}:service/{p['cluster']}"
+            return f"ecs:{op}", [f"{prefix}/{name}" for name in names], {}
+        return f"ecs:{op}", ["*"], {}
+    if service == "s3":
+        if op == "ListObjectVersions":
+            return (
+                "s3:ListBucketVersions",
+                [f"arn:aws:s3:::{p['Bucket']}"],
+                {"s3:prefix": p["Prefix"]},
+            )
+        action = "s3:GetObjectVersion" if op == "GetObject" and "VersionId" in p else f"s3:{op}"
+        return action, [f"arn:aws:s3:::{p['Bucket']}/{p['Key']}"], {}
+    assert service == "cloudfront", call
+    arn = f"arn:aws:cloudfront::{state.account_id}:distribution/{p['DistributionId']}"
+    return f"cloudfront:{op}", [arn], {}
+
+
+def test_the_rollback_role_allows_every_call_the_hooks_make_and_no_more(
+    tmp_path: Path, sandbox_dir: Path, sandbox_state: Any, deployed: Callable[..., Any]
+) -> None:
+    from tests.conftest import verify_cli
+    from tests.iam.test_iam_policy import allows
+
+    deployed(BAD_RELEASE, bad=True)
+    calls = tmp_path / "calls.jsonl"
+    table = HOOKS.replace('mode = "auto"\n', 'mode = "auto"\nreverify = false\n')
+    run = gate(
+        tmp_path,
+        sandbox_dir,
+        table,
+        f"--release={BAD_RELEASE}",
+        "-p",
+        "aws_recorder",
+        extra_env={"VERIFY_TEST_AWS_CALLS": str(calls)},
+    )
+    assert run.verdict is not None and run.verdict["rollback"]["ok"] is True, run.output
+    done = verify_cli(
+        "iam-policy",
+        "--env=local",
+        f"--environments={tmp_path / 'environments.toml'}",
+        "--rollback",
+        env={"VERIFY_SANDBOX_DIR": str(sandbox_dir)},
+    )
+    assert done.returncode == 0, done.stderr
+    statements = json.loads(done.stdout)["Statement"]
+    recorded = [json.loads(line) for line in calls.read_text().splitlines()]
+    hook_calls = [c for c in recorded if c["thread"].startswith("verify-hook-")]
+    used = set()
+    for call in hook_calls:
+        action, resources, context = action_and_resources(call, sandbox_state)
+        for resource in resources:
+            assert any(allows(s, action, resource, context) for s in statements), (
+                f"{action} on {resource} is not allowed by the rollback policy"
+            )
+        used.add(action)
+    granted = {a for s in statements for a in s["Action"]}
+    assert used <= granted
+    assert granted - used == set(HOOKS_UNEXERCISED), "granted, never used"

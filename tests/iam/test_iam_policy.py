@@ -161,10 +161,15 @@ def test_monitor_adds_its_metrics_and_webhook_secret(tmp_path: Path, sandbox_dir
     )
 
 
-def test_rollback_without_a_provider_says_where_hooks_plug_in(sandbox_dir: Path) -> None:
+def test_rollback_without_hooks_says_so_and_where_a_team_s_hooks_plug_in(
+    sandbox_dir: Path,
+) -> None:
     done = iam_policy(sandbox_dir, "--env=prod", "--rollback")
     assert done.returncode == 1
-    assert "verify.rollback_iam" in done.stderr
+    assert done.stderr == (
+        "Error: environment prod has no rollback hooks that call AWS (rollback.hooks; a team's "
+        "own hooks declare theirs under the 'verify.rollback_iam' entry point)\n"
+    )
 
 
 def test_a_narrower_selection_grants_less(sandbox_dir: Path) -> None:

@@ -1,7 +1,7 @@
 """A pytest plugin for subprocess runs: records every AWS call verify makes, with its parameters.
 
 Loaded with `-p aws_recorder` (tests/support is on the subprocess's PYTHONPATH); writes one JSON
-line per call (`service`, `operation`, `params`) to $VERIFY_TEST_AWS_CALLS.
+line per call (`service`, `operation`, `params`, `thread`) to $VERIFY_TEST_AWS_CALLS.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ def _record(model: Any = None, params: Any = None, **_: Any) -> None:
             "service": model.service_model.service_name,
             "operation": model.name,
             "params": params,
+            "thread": threading.current_thread().name,  # verify-hook-*: a rollback hook's call
         },
         default=str,
     )
