@@ -77,7 +77,7 @@ system-deps:
 bench-frontends: install system-deps
 	$(BIN)/python bench/frontends.py
 
-# About an hour: `verify monitor` RSS and CPU over 1,000 iterations (BENCH_ARGS=--iterations 200).
+# About 40 minutes: `verify monitor` RSS and CPU over 1,000 iterations (BENCH_ARGS=--iterations 200).
 bench-monitor: install
 	$(BIN)/python bench/monitor.py $(BENCH_ARGS)
 
