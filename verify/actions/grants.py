@@ -27,12 +27,15 @@ def hook_grants(env: EnvConfig, scope: Scope) -> list[Grant]:
 
 
 def _ecs(hook: EcsHook, env: EnvConfig, scope: Scope) -> list[Grant]:
+    from verify.components.ecs import service_arns
     from verify.iam import Grant
 
     ecs = getattr(env.spec, "ecs", None)
-    cluster = (hook.cluster or (ecs.cluster if ecs else "*")).rsplit("/", 1)[-1]
-    services = hook.services or (sorted(ecs.services) if ecs else ["*"])
-    arns = tuple(scope.arn("ecs", f"service/{cluster}/{name}") for name in services)
+    _, arns = service_arns(
+        hook.cluster or (ecs.cluster if ecs else "*"),
+        hook.services or (sorted(ecs.services) if ecs else ["*"]),
+        scope,
+    )
     return [
         Grant(("ecs:DescribeServices", "ecs:UpdateService"), arns, why="RollbackEcsServices"),
         # Task definitions and their listing cannot be scoped to resources.

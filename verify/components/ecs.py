@@ -10,7 +10,7 @@ from verify.config import Table
 from verify.registry import Component, Probe, ReleaseSource, View
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
     from verify.context import ProbeContext
     from verify.iam import Grant, Scope
@@ -118,17 +118,22 @@ def discover_release(observation: ClusterObservation, table: EcsConfig) -> tuple
     return tag, f"image tag of {name} {arn.rsplit('/', 1)[-1]} container {container}"
 
 
+def service_arns(
+    cluster: str, services: Iterable[str], scope: Scope
+) -> tuple[str, tuple[str, ...]]:
+    """The cluster's name (from a name or an ARN) and the ARNs of `services` in it."""
+    name = cluster.rsplit("/", 1)[-1] if cluster.startswith("arn:") else cluster
+    return name, tuple(
+        service if service.startswith("arn:") else scope.arn("ecs", f"service/{name}/{service}")
+        for service in services
+    )
+
+
 def iam(table: EcsConfig, scope: Scope) -> list[Grant]:
     """The configured services and the cluster's tasks; task definitions cannot be scoped."""
     from verify.iam import Grant
 
-    cluster = (
-        table.cluster.rsplit("/", 1)[-1] if table.cluster.startswith("arn:") else table.cluster
-    )
-    services = tuple(
-        name if name.startswith("arn:") else scope.arn("ecs", f"service/{cluster}/{name}")
-        for name in sorted(table.services)
-    )
+    cluster, services = service_arns(table.cluster, sorted(table.services), scope)
     grants = [
         Grant(("ecs:DescribeServices",), services, why="EcsServices"),
         Grant(("ecs:DescribeTasks",), (scope.arn("ecs", f"task/{cluster}/*"),), why="EcsTasks"),
